@@ -1,0 +1,154 @@
+// Package publishers defines what a channel is: a Publisher that delivers one
+// rendered update to one place (the status page, a forum, a social account),
+// and the small shared pieces every channel needs (secrets, HTTP errors that
+// say whether a retry can help, base-URL checks). One sub-package per channel
+// type implements it; none of them knows anything about the runbook.
+package publishers
+
+import (
+	"context"
+	"net/http"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// A Publisher delivers one rendered update to one channel.
+//
+// Publish is called once per attempt. It never sleeps or loops: it classifies
+// its failure (see HTTPError, Permanent) and the caller's retry stage decides
+// whether and when to try again. Publish must be safe to call again with the
+// same Post.Key after an attempt whose outcome is unknown: where the service
+// allows, it looks up or deduplicates by the key instead of posting twice.
+type Publisher interface {
+	Publish(ctx context.Context, p Post) (Receipt, error)
+}
+
+// Kind says what a Post announces.
+type Kind string
+
+// The kinds of post.
+const (
+	KindUpdate Kind = "update" // an incident update (the first creates, later ones edit or reply)
+	KindRFO    Kind = "rfo"    // the Reason For Outage: its own status-page post
+)
+
+// Post is everything a channel needs to deliver one update.
+type Post struct {
+	Key      string   // idempotency key: incident id + update event id + channel; stable across retries
+	Kind     Kind     // update or rfo
+	Title    string   // rendered title (status page, forum topic)
+	Text     string   // rendered for this channel: Markdown for status page and forum, plain for social
+	HTML     string   // status page only: Text as HTML, responder input escaped
+	Link     string   // canonical URL (the status page's); empty for the status page itself
+	Thread   *Receipt // the channel's first receipt for this incident: edit or reply-root target
+	Parent   *Receipt // the channel's latest receipt for this incident: reply-parent target
+	Incident Incident // the incident as it stands with this update applied
+	Texts    map[string]string
+	// Texts holds every rendered text by template name (webhook only).
+}
+
+// Receipt is what a channel answered for one delivered post.
+type Receipt struct {
+	ID   string            `toml:"id" json:"id"`
+	URL  string            `toml:"url,omitempty" json:"url,omitempty"`
+	At   time.Time         `toml:"at" json:"at"`
+	Meta map[string]string `toml:"meta,omitempty" json:"meta,omitempty"`
+}
+
+// Incident is the runbook's incident as channels see it.
+type Incident struct {
+	ID         string
+	Title      string
+	Status     string // investigating, identified, monitoring, resolved
+	Severity   string // minor, major, critical (may be empty)
+	Services   []Service
+	Accounts   int // estimate of accounts affected; 0 when unknown
+	StartedAt  time.Time
+	OpenedAt   time.Time
+	ResolvedAt time.Time // zero while open
+	Updates    []Update  // oldest first; the last is the one being published
+	RFO        *Update   // the published or edited RFO, if any
+}
+
+// Update is one public update of an incident.
+type Update struct {
+	Number  int
+	Status  string
+	Message string // as the responder typed it (Markdown)
+	HTML    string // Message as HTML, escaped
+	At      time.Time
+	Author  string
+}
+
+// Service is one service (component) named in the runbook.
+type Service struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// Counter is implemented by channels that limit the length of a post. Length
+// counts text with the channel's own rules (weighted characters, URLs as a
+// fixed length, graphemes) and returns the count and the limit.
+type Counter interface {
+	Length(text string) (n, limit int)
+}
+
+// Verifier is implemented by channels that can check their credentials with a
+// read-only call (incident doctor --online). It returns who the service says
+// we are.
+type Verifier interface {
+	Verify(ctx context.Context) (string, error)
+}
+
+// Locator is implemented by status pages that know the public URL of an
+// incident's page before publishing it (static, hugo). The engine uses it to
+// check link-channel lengths against the real URL.
+type Locator interface {
+	URLFor(incidentID string, kind Kind) string
+}
+
+// Env is what a channel constructor gets from the runbook besides its own
+// config keys.
+type Env struct {
+	Name         string // the channel's name from config (for errors)
+	Dir          string // the runbook directory; relative paths in config are relative to it
+	StateDir     string // the user's state directory for this runbook (sessions, caches); never in the runbook
+	UserAgent    string // "incident/VERSION"
+	HTTP         *http.Client
+	Organization string
+	Services     []Service
+	Secrets      *Resolver
+	Now          func() time.Time
+}
+
+// Factory builds a channel from its config table. It decodes cfg with
+// md.PrimitiveDecode into its own struct, so unknown keys are found by the
+// caller through md.Undecoded.
+type Factory func(cfg toml.Primitive, md toml.MetaData, env Env) (Publisher, error)
+
+// KeysOf lists the toml keys of a config struct, for "did you mean" hints.
+func KeysOf(cfg any) []string {
+	t := reflect.TypeOf(cfg)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var keys []string
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("toml"), ",")
+		if name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		keys = append(keys, name)
+	}
+	return keys
+}

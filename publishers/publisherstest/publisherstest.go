@@ -1,0 +1,94 @@
+// Package publisherstest holds what every channel's tests share: a sample
+// post for a realistic incident, an Env wired to test secrets, and a check
+// that no secret leaks into an error.
+package publisherstest
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/incident-cli/incident/publishers"
+)
+
+// Now is the fixed clock of channel tests.
+var Now = time.Date(2026, 11, 27, 10, 15, 0, 0, time.UTC)
+
+// Env returns an Env whose secrets resolve from the given environment.
+func Env(t testing.TB, name string, secrets map[string]string) publishers.Env {
+	t.Helper()
+	return publishers.Env{
+		Name:         name,
+		Dir:          t.TempDir(),
+		StateDir:     t.TempDir(),
+		UserAgent:    "incident/test",
+		HTTP:         &http.Client{Timeout: 5 * time.Second},
+		Organization: "Example Mail",
+		Services:     []publishers.Service{{ID: "imap", Name: "IMAP/POP"}, {ID: "smtp", Name: "Outgoing mail (SMTP)"}},
+		Secrets:      &publishers.Resolver{Getenv: func(k string) string { return secrets[k] }},
+		Now:          func() time.Time { return Now },
+	}
+}
+
+// Decode parses a channel's TOML config table (the keys only, no header) the
+// way the runbook does, and returns the primitive and metadata a Factory takes.
+func Decode(t testing.TB, table string) (toml.Primitive, toml.MetaData) {
+	t.Helper()
+	var doc struct{ Channel toml.Primitive }
+	md, err := toml.Decode("[channel]\n"+table, &doc)
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	return doc.Channel, md
+}
+
+// Post returns a post for update number n (1-based) of a realistic incident,
+// with the given channel text. Later updates carry thread receipts only when
+// the caller sets them.
+func Post(n int, text string) publishers.Post {
+	inc := publishers.Incident{
+		ID:        "2026-11-27-imap-pop-login-failures",
+		Title:     "IMAP/POP login failures",
+		Status:    "investigating",
+		Severity:  "major",
+		Services:  []publishers.Service{{ID: "imap", Name: "IMAP/POP"}},
+		Accounts:  1200,
+		StartedAt: Now.Add(-20 * time.Minute),
+		OpenedAt:  Now.Add(-5 * time.Minute),
+	}
+	statuses := []string{"investigating", "identified", "monitoring", "resolved"}
+	for i := 1; i <= n; i++ {
+		st := statuses[min(i-1, len(statuses)-1)]
+		msg := "Update " + string(rune('0'+i)) + ": we are working on it."
+		inc.Updates = append(inc.Updates, publishers.Update{
+			Number: i, Status: st, Message: msg, HTML: "<p>" + msg + "</p>",
+			At: Now.Add(time.Duration(i-1) * 30 * time.Minute), Author: "alice",
+		})
+		inc.Status = st
+	}
+	if inc.Status == "resolved" {
+		inc.ResolvedAt = inc.Updates[n-1].At
+	}
+	return publishers.Post{
+		Key:      inc.ID + "/20261127T101500Z-update-abcd/" + "chan",
+		Kind:     publishers.KindUpdate,
+		Title:    "[" + strings.Title(inc.Status) + "] " + inc.Title, //nolint:staticcheck // ASCII status words
+		Text:     text,
+		HTML:     "<p>" + text + "</p>",
+		Link:     "https://status.example.com/incidents/2026-11-27-imap-pop-login-failures.html",
+		Incident: inc,
+	}
+}
+
+// AssertNoSecret fails when any of the secret values appears in s.
+func AssertNoSecret(t testing.TB, s string, secrets ...string) {
+	t.Helper()
+	for _, v := range secrets {
+		if v != "" && strings.Contains(s, v) {
+			t.Errorf("secret %q leaked into %q", v, s)
+		}
+	}
+}

@@ -1,0 +1,203 @@
+package publishers
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Secret is a reference to a secret in config: env:NAME, file:PATH or
+// cmd:COMMAND. The config never holds the secret itself; decoding a literal
+// value fails with an error that shows the three forms. Its String is the
+// reference, never the value, so it is safe to print.
+type Secret struct {
+	ref string
+}
+
+// ErrLiteralSecret is returned when a secret field holds a value instead of a reference.
+var ErrLiteralSecret = errors.New("secrets are never written in the config: use env:NAME (an environment variable), file:PATH (a file's content) or cmd:COMMAND (a command's output, e.g. cmd:pass show mastodon/token)")
+
+// ParseSecret checks a reference.
+func ParseSecret(ref string) (Secret, error) {
+	kind, rest, ok := strings.Cut(ref, ":")
+	if !ok || strings.TrimSpace(rest) == "" {
+		return Secret{}, ErrLiteralSecret
+	}
+	switch kind {
+	case "env", "file", "cmd":
+		return Secret{ref: ref}, nil
+	}
+	return Secret{}, ErrLiteralSecret
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler so config structs can hold
+// Secret fields decoded strictly.
+func (s *Secret) UnmarshalText(b []byte) error {
+	v, err := ParseSecret(string(b))
+	if err != nil {
+		return err
+	}
+	*s = v
+	return nil
+}
+
+// MarshalText returns the reference.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.ref), nil }
+
+// String returns the reference (env:NAME), never the value.
+func (s Secret) String() string { return s.ref }
+
+// IsZero reports whether no reference was given.
+func (s Secret) IsZero() bool { return s.ref == "" }
+
+// Where names the place a user fixes the secret, for hints: "the environment
+// variable DISCOURSE_API_KEY", "the file ~/.x", "the output of `pass show x`".
+func (s Secret) Where() string {
+	kind, rest, _ := strings.Cut(s.ref, ":")
+	switch kind {
+	case "env":
+		return "the environment variable " + rest
+	case "file":
+		return "the file " + rest
+	case "cmd":
+		return "the output of `" + rest + "`"
+	}
+	return "the config"
+}
+
+// Resolver turns secret references into values, lazily, once each. It
+// remembers every value it handed out so that Redact can remove them from
+// anything about to be shown or recorded.
+type Resolver struct {
+	Getenv  func(string) string // os.Getenv when nil
+	Dir     string              // relative file: paths are relative to it
+	Timeout time.Duration       // for cmd:, 10s when zero
+
+	mu     sync.Mutex
+	values map[string]string
+}
+
+// Resolve returns the secret's value.
+func (r *Resolver) Resolve(ctx context.Context, s Secret) (string, error) {
+	if s.IsZero() {
+		return "", errors.New("no secret configured")
+	}
+	r.mu.Lock()
+	if v, ok := r.values[s.ref]; ok {
+		r.mu.Unlock()
+		return v, nil
+	}
+	r.mu.Unlock()
+	v, err := r.resolve(ctx, s)
+	if err != nil {
+		return "", err
+	}
+	r.mu.Lock()
+	if r.values == nil {
+		r.values = map[string]string{}
+	}
+	r.values[s.ref] = v
+	r.mu.Unlock()
+	return v, nil
+}
+
+func (r *Resolver) resolve(ctx context.Context, s Secret) (string, error) {
+	kind, rest, _ := strings.Cut(s.ref, ":")
+	switch kind {
+	case "env":
+		getenv := r.Getenv
+		if getenv == nil {
+			getenv = os.Getenv
+		}
+		v := getenv(rest)
+		if v == "" {
+			return "", fmt.Errorf("secret %s: the environment variable %s is not set; export it or change the reference", s.ref, rest)
+		}
+		return v, nil
+	case "file":
+		p := expandHome(rest)
+		if !filepath.IsAbs(p) && r.Dir != "" {
+			p = filepath.Join(r.Dir, p)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return "", fmt.Errorf("secret %s: cannot read the file: %v", s.ref, errors.Unwrap(err))
+		}
+		v := strings.TrimSpace(string(b))
+		if v == "" {
+			return "", fmt.Errorf("secret %s: the file is empty", s.ref)
+		}
+		return v, nil
+	case "cmd":
+		return r.runCommand(ctx, s.ref, rest)
+	}
+	return "", ErrLiteralSecret
+}
+
+// shellChars are the characters that ask for a shell: a cmd: reference holding
+// any of them runs under sh -c, otherwise the command runs directly.
+const shellChars = "|&;<>()$`\\\"'*?[]{}~#\n"
+
+func (r *Resolver) runCommand(ctx context.Context, ref, command string) (string, error) {
+	timeout := r.Timeout
+	if timeout == 0 {
+		timeout = 10 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var cmd *exec.Cmd
+	if strings.ContainsAny(command, shellChars) {
+		cmd = exec.CommandContext(ctx, "sh", "-c", command)
+	} else {
+		f := strings.Fields(command)
+		cmd = exec.CommandContext(ctx, f[0], f[1:]...)
+	}
+	if r.Dir != "" {
+		cmd.Dir = r.Dir
+	}
+	var out, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() == context.DeadlineExceeded {
+			return "", fmt.Errorf("secret %s: the command did not finish within %s", ref, timeout)
+		}
+		// The command's stderr is not shown: it could echo the secret.
+		return "", fmt.Errorf("secret %s: the command failed (%v); run it by hand to see why", ref, err)
+	}
+	v := strings.TrimSpace(out.String())
+	if v == "" {
+		return "", fmt.Errorf("secret %s: the command printed nothing", ref)
+	}
+	return v, nil
+}
+
+// Redact replaces every secret value this resolver handed out with "[redacted]".
+func (r *Resolver) Redact(s string) string {
+	if r == nil {
+		return s
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, v := range r.values {
+		if len(v) >= 4 {
+			s = strings.ReplaceAll(s, v, "[redacted]")
+		}
+	}
+	return s
+}
+
+func expandHome(p string) string {
+	if p == "~" || strings.HasPrefix(p, "~/") {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, p[1:])
+		}
+	}
+	return p
+}
