@@ -1,0 +1,62 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+func (a *app) newDoctorCmd() *cobra.Command {
+	var online, asJSON bool
+	c := &cobra.Command{
+		Use:   "doctor",
+		Short: "Check the runbook: config, templates, checklists, secrets (and with --online, credentials)",
+		Long: `Check the runbook before an outage finds its problems: the config decodes
+strictly, every template renders with sample data and fits every channel, every
+checklist is valid (the open checklist starts with a publish item), every secret
+reference resolves. With --online, make one read-only call per channel to check
+its credentials. Exit status 0 when all is well, 1 otherwise.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			rb, err := a.runbook()
+			if err != nil {
+				return err
+			}
+			checks := rb.Doctor(c.Context(), online)
+			failed := 0
+			for _, ch := range checks {
+				if !ch.OK {
+					failed++
+				}
+			}
+			if asJSON {
+				enc := json.NewEncoder(c.OutOrStdout())
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(checks); err != nil {
+					return err
+				}
+			} else {
+				for _, ch := range checks {
+					mark := "ok  "
+					if !ch.OK {
+						mark = "FAIL"
+					}
+					line := fmt.Sprintf("%s %s", mark, ch.What)
+					if ch.Info != "" {
+						line += ": " + ch.Info
+					}
+					fmt.Fprintln(c.OutOrStdout(), line)
+				}
+			}
+			if failed > 0 {
+				fmt.Fprintf(c.ErrOrStderr(), "incident: %d check(s) failed\n", failed)
+				return exitCode(exitFailed)
+			}
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&online, "online", false, "also check each channel's credentials with one read-only call")
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}

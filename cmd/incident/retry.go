@@ -1,0 +1,73 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/incident-cli/incident/runbook"
+)
+
+func (a *app) newRetryCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "retry [ID]",
+		Short: "Deliver what an earlier command left undelivered, without posting anything twice",
+		Long: `Deliver every pending or failed post of an incident (of every incident when ID
+is left out and several have undelivered posts), in order: an update before the
+next, the status page before the links. Each delivery reuses its idempotency key,
+so a post that did land is not made twice.
+` + exitStatusHelp,
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: a.completeIncidents(false),
+		RunE: func(c *cobra.Command, args []string) error {
+			rb, err := a.runbook()
+			if err != nil {
+				return err
+			}
+			var ids []string
+			if len(args) == 1 {
+				if !rb.Store.Exists(args[0]) {
+					return usageErrorf("unknown incident %q; `incident list --all` shows every incident", args[0])
+				}
+				ids = args
+			} else {
+				sums, err := rb.Summaries()
+				if err != nil {
+					return err
+				}
+				for _, s := range sums {
+					if s.Undelivered > 0 {
+						ids = append(ids, s.ID)
+					}
+				}
+			}
+			if len(ids) == 0 {
+				fmt.Fprintln(c.ErrOrStderr(), "nothing to retry: every post was delivered")
+				return nil
+			}
+			worst := 0
+			for _, id := range ids {
+				res, err := rb.Retry(c.Context(), id, runbook.PublishOptions{OnResult: func(r runbook.ChannelResult) {
+					printChannelResult(c.ErrOrStderr(), r)
+				}})
+				if err != nil {
+					return err
+				}
+				if len(res.Channels) == 0 {
+					fmt.Fprintf(c.ErrOrStderr(), "%s: nothing to retry\n", id)
+					continue
+				}
+				if err := a.finish(c, res); err != nil {
+					if code, ok := err.(exitCode); ok && int(code) > worst {
+						worst = int(code)
+					}
+				}
+			}
+			if worst > 0 {
+				return exitCode(worst)
+			}
+			return nil
+		},
+	}
+	return c
+}

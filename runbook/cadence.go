@@ -1,0 +1,30 @@
+package runbook
+
+import "time"
+
+// Due says when an incident's next public update is due: first_update_within
+// after the problem began while there is none, then cadence after the last.
+// Resolved incidents are never due.
+func (r *Runbook) Due(inc *Incident) (due time.Time, ok bool) {
+	if !inc.Open() {
+		return time.Time{}, false
+	}
+	last := inc.LastPublic()
+	if last.IsZero() {
+		start := inc.StartedAt
+		if start.IsZero() {
+			start = inc.OpenedAt
+		}
+		return start.Add(r.Config.FirstUpdateWithin.Duration), true
+	}
+	return last.Add(r.Config.Cadence.Duration), true
+}
+
+// Overdue reports how long past due an incident's next update is (0 when not).
+func (r *Runbook) Overdue(inc *Incident, now time.Time) time.Duration {
+	due, ok := r.Due(inc)
+	if !ok || now.Before(due) {
+		return 0
+	}
+	return now.Sub(due)
+}

@@ -1,0 +1,114 @@
+package runbook
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+)
+
+// Summary is what list and status need of an incident.
+type Summary struct {
+	ID          string    `json:"id"`
+	Title       string    `json:"title"`
+	Status      string    `json:"status"`
+	Severity    string    `json:"severity,omitempty"`
+	Services    []string  `json:"services"`
+	Accounts    int       `json:"accounts,omitempty"`
+	StartedAt   time.Time `json:"started_at"`
+	OpenedAt    time.Time `json:"opened_at"`
+	ResolvedAt  time.Time `json:"resolved_at"`
+	LastPublic  time.Time `json:"last_public_update"`
+	Updates     int       `json:"updates"`
+	Undelivered int       `json:"undelivered"`
+}
+
+// Open reports whether the incident is not resolved.
+func (s Summary) Open() bool { return s.Status != Resolved }
+
+// Incident returns a minimal incident for cadence checks.
+func (s Summary) Incident() *Incident {
+	inc := &Incident{ID: s.ID, Status: s.Status, StartedAt: s.StartedAt, OpenedAt: s.OpenedAt}
+	if !s.LastPublic.IsZero() {
+		inc.Updates = []*Update{{Event: Event{At: s.LastPublic}, Number: s.Updates}}
+	}
+	return inc
+}
+
+// Summarize computes an incident's summary.
+func Summarize(inc *Incident) Summary {
+	return Summary{ID: inc.ID, Title: inc.Title, Status: inc.Status, Severity: inc.Severity, Services: inc.Services,
+		Accounts: inc.Accounts, StartedAt: inc.StartedAt, OpenedAt: inc.OpenedAt, ResolvedAt: inc.ResolvedAt,
+		LastPublic: inc.LastPublic(), Updates: len(inc.PublicUpdates()), Undelivered: inc.Undelivered()}
+}
+
+// summaryCache is a rebuildable cache of summaries, kept in the user's state
+// directory, never in the runbook: an entry is valid while its incident
+// folder's modification time is unchanged (adding an event file changes it).
+type summaryCache struct {
+	Version int                     `json:"version"`
+	Entries map[string]cachedSummary `json:"entries"`
+}
+
+type cachedSummary struct {
+	Stamp   int64   `json:"stamp"`
+	Summary Summary `json:"summary"`
+}
+
+const summaryCacheVersion = 1
+
+// Summaries returns every incident's summary, newest first, reading only the
+// incidents that changed since the cache was written.
+func (r *Runbook) Summaries() ([]Summary, error) {
+	ids, err := r.Store.IDs()
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(r.StateDir, "summaries.json")
+	var cache summaryCache
+	if b, err := os.ReadFile(path); err == nil {
+		_ = json.Unmarshal(b, &cache)
+	}
+	if cache.Version != summaryCacheVersion || cache.Entries == nil {
+		cache = summaryCache{Version: summaryCacheVersion, Entries: map[string]cachedSummary{}}
+	}
+	changed := len(cache.Entries) != len(ids)
+	out := make([]Summary, 0, len(ids))
+	for _, id := range ids {
+		st, err := os.Stat(filepath.Join(r.Store.Dir, id))
+		if err != nil {
+			continue
+		}
+		stamp := st.ModTime().UnixNano()
+		if c, ok := cache.Entries[id]; ok && c.Stamp == stamp {
+			out = append(out, c.Summary)
+			continue
+		}
+		inc, err := r.Store.Load(id)
+		if err != nil {
+			return nil, err
+		}
+		s := Summarize(inc)
+		cache.Entries[id] = cachedSummary{Stamp: stamp, Summary: s}
+		changed = true
+		out = append(out, s)
+	}
+	if changed {
+		for id := range cache.Entries {
+			if !r.Store.Exists(id) {
+				delete(cache.Entries, id)
+			}
+		}
+		if b, err := json.Marshal(cache); err == nil && os.MkdirAll(r.StateDir, 0o700) == nil {
+			_ = writeAtomic(r.StateDir, "summaries.json", b)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].OpenedAt.Equal(out[j].OpenedAt) {
+			return out[i].OpenedAt.After(out[j].OpenedAt)
+		}
+		return out[i].ID > out[j].ID
+	})
+	return out, nil
+}

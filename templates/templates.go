@@ -1,0 +1,112 @@
+// Package templates renders the texts every channel receives. The defaults
+// are embedded; a runbook's templates/ directory overrides any of them by file
+// name (and a {{define}} in an override replaces the built-in one). Markdown
+// output becomes HTML through goldmark with everything the responder typed
+// escaped. The package knows nothing of the runbook: Data is its own.
+package templates
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/template"
+	"time"
+)
+
+//go:embed defaults/*.tmpl
+var defaults embed.FS
+
+// Names of the templates the engine renders.
+const (
+	StatusFile = "status.md.tmpl" // the canonical update (status page), Markdown
+	TitleFile  = "title.txt.tmpl" // title of the status post and forum topic
+	ForumFile  = "forum.md.tmpl"  // forum post linking to the status page
+	SocialFile = "social.txt.tmpl"
+	RFOFile    = "rfo.md.tmpl"
+)
+
+// Defaults returns the embedded default templates' file system (for init).
+func Defaults() fs.FS {
+	sub, _ := fs.Sub(defaults, "defaults")
+	return sub
+}
+
+// Set is a parsed set of templates: the defaults, then the runbook's overrides.
+type Set struct {
+	t       *template.Template
+	zones   []*time.Location
+	sources map[string]string // template name -> file it came from, for errors
+}
+
+// Load parses the embedded defaults and then every *.tmpl in dir (which may
+// be "" or missing). zones are the runbook's time zones, primary first.
+func Load(dir string, zones []*time.Location) (*Set, error) {
+	if len(zones) == 0 {
+		zones = []*time.Location{time.UTC}
+	}
+	s := &Set{zones: zones, sources: map[string]string{}}
+	s.t = template.New("").Option("missingkey=error").Funcs(s.funcs())
+	entries, _ := fs.ReadDir(defaults, "defaults")
+	for _, e := range entries {
+		b, _ := fs.ReadFile(defaults, "defaults/"+e.Name())
+		if _, err := s.t.New(e.Name()).Parse(string(b)); err != nil {
+			return nil, fmt.Errorf("embedded template %s: %w", e.Name(), err)
+		}
+		s.sources[e.Name()] = "(built-in) " + e.Name()
+	}
+	if dir == "" {
+		return s, nil
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*.tmpl"))
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		name := filepath.Base(f)
+		if _, err := s.t.New(name).Parse(string(b)); err != nil {
+			return nil, fmt.Errorf("%s: %s; fix the template or delete it to use the built-in one", f, cleanTemplateErr(err))
+		}
+		s.sources[name] = f
+	}
+	return s, nil
+}
+
+// Has reports whether a template of that name exists (built in or overridden).
+func (s *Set) Has(name string) bool { return s.t.Lookup(name) != nil }
+
+// Source says which file a template came from.
+func (s *Set) Source(name string) string { return s.sources[name] }
+
+// Render executes one template. Its error names the file and line.
+func (s *Set) Render(name string, data *Data) (string, error) {
+	t := s.t.Lookup(name)
+	if t == nil {
+		return "", fmt.Errorf("template %s does not exist", name)
+	}
+	data.zones = s.zones
+	var b strings.Builder
+	if err := t.Execute(&b, data); err != nil {
+		return "", fmt.Errorf("%s: %s", s.sources[name], cleanTemplateErr(err))
+	}
+	return strings.TrimSpace(b.String()) + "\n", nil
+}
+
+// cleanTemplateErr drops the "template: " prefix text/template puts on errors.
+func cleanTemplateErr(err error) string {
+	var ee template.ExecError
+	msg := err.Error()
+	if errors.As(err, &ee) {
+		msg = ee.Err.Error()
+	}
+	return strings.TrimPrefix(msg, "template: ")
+}
