@@ -230,7 +230,7 @@ func (r *Runbook) buildChannels(c *Config, md toml.MetaData, opt Options, file s
 		switch {
 		case table == "":
 			return configKeys
-		case table == "service":
+		case table == "service" || strings.HasPrefix(table, "service#"):
 			return []string{"id", "name"}
 		case table == "status_page":
 			return append([]string{"type"}, types[r.StatusPage.Type].keys...)

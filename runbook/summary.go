@@ -47,7 +47,7 @@ func Summarize(inc *Incident) Summary {
 // directory, never in the runbook: an entry is valid while its incident
 // folder's modification time is unchanged (adding an event file changes it).
 type summaryCache struct {
-	Version int                     `json:"version"`
+	Version int                      `json:"version"`
 	Entries map[string]cachedSummary `json:"entries"`
 }
 

@@ -19,8 +19,8 @@ func (a *app) newCloseCmd() *cobra.Command {
 		Long: `Publish the [Resolved] update and walk the close checklist. With --rfo, go on
 to write the Reason For Outage.
 ` + exitStatusHelp,
-		Example: `  incident close --message "Logins work again; we blocked the attacking networks. An RFO follows." --yes`,
-		Args:    cobra.MaximumNArgs(1),
+		Example:           `  incident close --message "Logins work again; we blocked the attacking networks. An RFO follows." --yes`,
+		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: a.completeIncidents(true),
 		RunE: func(c *cobra.Command, args []string) error {
 			id, err := a.resolveID(args)

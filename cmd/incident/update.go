@@ -18,8 +18,8 @@ the forum gets a reply in the incident's topic, social posts reply to the first.
 ID may be left out when exactly one incident is open. The status may move
 forward, stay, or step back (monitoring -> identified when a fix did not hold).
 ` + exitStatusHelp,
-		Example: `  incident update --status identified --message "A brute-force attack overloads the IMAP servers; we are blocking it." --yes`,
-		Args:    cobra.MaximumNArgs(1),
+		Example:           `  incident update --status identified --message "A brute-force attack overloads the IMAP servers; we are blocking it." --yes`,
+		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: a.completeIncidents(true),
 		RunE: func(c *cobra.Command, args []string) error {
 			id, err := a.resolveID(args)
