@@ -30,7 +30,11 @@ func (e *HTTPError) Error() string {
 	if e.Op != "" {
 		b.WriteString(e.Op + ": ")
 	}
-	fmt.Fprintf(&b, "%d %s", e.Status, http.StatusText(e.Status))
+	text := http.StatusText(e.Status)
+	if e.Status == 420 {
+		text = "Enhance Your Calm" // Statuspage's rate limit
+	}
+	fmt.Fprintf(&b, "%d %s", e.Status, text)
 	if e.Message != "" {
 		b.WriteString(": " + e.Message)
 	}

@@ -12,7 +12,10 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/incident-cli/incident/publishers"
+	"github.com/incident-cli/incident/publishers/hugo"
 	"github.com/incident-cli/incident/publishers/static"
+	"github.com/incident-cli/incident/publishers/statuspage"
+	"github.com/incident-cli/incident/publishers/wordpress"
 	"github.com/incident-cli/incident/templates"
 )
 
@@ -29,7 +32,10 @@ type channelType struct {
 // reader's back.
 func channelTypes() map[string]channelType {
 	return map[string]channelType{
-		"static": {statusPage: true, new: static.New, keys: static.Keys},
+		"static":     {statusPage: true, new: static.New, keys: static.Keys},
+		"wordpress":  {statusPage: true, new: wordpress.New, keys: wordpress.Keys},
+		"statuspage": {statusPage: true, new: statuspage.New, keys: statuspage.Keys},
+		"hugo":       {statusPage: true, new: hugo.New, keys: hugo.Keys},
 	}
 }
 

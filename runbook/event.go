@@ -57,4 +57,5 @@ type Event struct {
 	Step    string `toml:"step,omitempty"`
 	Outcome string `toml:"outcome,omitempty"` // done, skipped, published, entered
 	Value   string `toml:"value,omitempty"`
+	Run     string `toml:"run,omitempty"` // the checklist walk this step belongs to
 }

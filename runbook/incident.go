@@ -123,6 +123,9 @@ func Fold(id string, events []Event) *Incident {
 			inc.Notes = append(inc.Notes, e)
 		case KindStep:
 			inc.Steps = append(inc.Steps, e)
+			if e.Outcome == "noted" && e.Text != "" {
+				inc.Notes = append(inc.Notes, e) // a checklist note is a note
+			}
 		}
 	}
 	return inc
@@ -249,4 +252,22 @@ func CheckTransition(inc *Incident, status string, via string) error {
 		}
 	}
 	return nil
+}
+
+// Walk describes the latest checklist walk of a phase: its run id and the
+// items it finished. A walk is unfinished while some item of the checklist
+// has no step in it.
+func (inc *Incident) Walk(phase string) (run string, done map[string]bool) {
+	for _, e := range inc.Steps {
+		if e.Phase == phase && e.Run != "" {
+			run = e.Run
+		}
+	}
+	done = map[string]bool{}
+	for _, e := range inc.Steps {
+		if e.Phase == phase && e.Run == run && run != "" {
+			done[e.Step] = true
+		}
+	}
+	return run, done
 }

@@ -47,7 +47,7 @@ func upto(inc *Incident, u *Update) *Incident {
 
 // data builds the template data for update u of inc (inc folded up to u).
 func (r *Runbook) data(inc *Incident, u *Update, url string) *templates.Data {
-	d := &templates.Data{Organization: r.Config.Organization, URL: url}
+	d := &templates.Data{Organization: r.Config.Organization, URL: url, Cadence: r.Config.Cadence.Duration}
 	d.Incident = templates.Incident{ID: inc.ID, Title: inc.Title, Status: inc.Status, Severity: inc.Severity,
 		Accounts: inc.Accounts, StartedAt: inc.StartedAt, OpenedAt: inc.OpenedAt, ResolvedAt: inc.ResolvedAt}
 	for _, s := range inc.Services {
@@ -156,4 +156,25 @@ func (r *Runbook) postIncident(inc *Incident) publishers.Incident {
 			Message: u.Event.Message, HTML: h, At: u.Event.At, Author: u.Event.By})
 	}
 	return pi
+}
+
+// SuggestMessage renders the message the compose form starts with, for an
+// incident (nil for a new one) moving to status with the given services.
+func (r *Runbook) SuggestMessage(inc *Incident, status string, services []string) string {
+	if inc == nil {
+		inc = &Incident{Status: status}
+	}
+	x := *inc
+	x.Status = status
+	if services != nil {
+		x.Services = services
+	}
+	u := &Update{Event: Event{ID: "~suggest", Status: status}}
+	d := r.data(&x, u, "")
+	d.Update = templates.Update{Status: status}
+	s, err := r.Templates.Render(templates.MessageFile, d)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(s)
 }

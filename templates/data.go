@@ -13,12 +13,13 @@ import (
 type Data struct {
 	Organization string
 	Incident     Incident
-	Update       Update   // the update being published
-	Updates      []Update // every public update so far, oldest first, Update included
-	URL          string   // canonical URL of the incident's status post
-	RFO          *RFO     // for rfo.md.tmpl
-	RFOURL       string   // URL of the RFO post, once published
-	Channel      string   // name of the channel being rendered for
+	Update       Update        // the update being published
+	Updates      []Update      // every public update so far, oldest first, Update included
+	URL          string        // canonical URL of the incident's status post
+	RFO          *RFO          // for rfo.md.tmpl
+	RFOURL       string        // URL of the RFO post, once published
+	Channel      string        // name of the channel being rendered for
+	Cadence      time.Duration // the runbook's cadence: the next update is due this long after this one
 
 	zones []*time.Location
 }

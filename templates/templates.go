@@ -28,6 +28,8 @@ const (
 	ForumFile  = "forum.md.tmpl"  // forum post linking to the status page
 	SocialFile = "social.txt.tmpl"
 	RFOFile    = "rfo.md.tmpl"
+	// MessageFile is the message the compose form starts with.
+	MessageFile = "message.md.tmpl"
 )
 
 // Defaults returns the embedded default templates' file system (for init).

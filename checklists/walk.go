@@ -1,0 +1,206 @@
+package checklists
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/charmbracelet/huh"
+)
+
+// ErrAborted is returned when the responder interrupts the walk (Ctrl-C,
+// Esc, a closed terminal). What was done so far is recorded.
+var ErrAborted = errors.New("checklist interrupted; what was done is recorded: run the command again to resume")
+
+// Outcome is what became of one item.
+type Outcome struct {
+	Item    Item
+	Outcome string // done, skipped, entered, noted, published
+	Value   string // entered value, or what was published ("update #2")
+	Text    string // skip reason or note text
+}
+
+// Handler is what the walk needs from its caller.
+type Handler interface {
+	// Publish runs the compose, preview, confirm and publish of an update
+	// (its own forms) and returns what was published ("update #1").
+	Publish(ctx context.Context, item Item) (string, error)
+	// Record writes an item's outcome to the incident (time and responder
+	// are added by the caller).
+	Record(ctx context.Context, o Outcome) error
+	// Field returns the current value of an incident field, its choices
+	// (services, severity), and checks a typed value.
+	Field(field string) (current string, choices []Choice, check func(string) error)
+}
+
+// Choice is one option of a services or severity input.
+type Choice struct{ Label, Value string }
+
+// Forms runs huh forms with the walk's input and output settings.
+type Forms struct {
+	In         io.Reader
+	Out        io.Writer
+	Accessible bool // ACCESSIBLE=1 or TERM=dumb: plain line-by-line prompts
+	Theme      *huh.Theme
+}
+
+// Run runs one form, mapping huh's abort to ErrAborted.
+func (fs Forms) Run(ctx context.Context, groups ...*huh.Group) error {
+	f := huh.NewForm(groups...).WithAccessible(fs.Accessible).WithShowHelp(!fs.Accessible)
+	if fs.In != nil {
+		f = f.WithInput(fs.In)
+	}
+	if fs.Out != nil {
+		f = f.WithOutput(fs.Out)
+	}
+	if fs.Theme != nil {
+		f = f.WithTheme(fs.Theme)
+	}
+	err := f.RunWithContext(ctx)
+	if errors.Is(err, huh.ErrUserAborted) || errors.Is(err, huh.ErrTimeout) || (err == nil && ctx.Err() != nil) {
+		return ErrAborted
+	}
+	return err
+}
+
+// Walk leads the responder through a checklist, item by item, skipping the
+// items in done (a resumed walk). Each outcome is recorded as it happens.
+func Walk(ctx context.Context, c *Checklist, done map[string]bool, h Handler, fs Forms) error {
+	for i, it := range c.Items {
+		if done[it.ID] {
+			continue
+		}
+		header := fmt.Sprintf("Step %d of %d: %s", i+1, len(c.Items), it.Title)
+		fmt.Fprintln(out(fs), "\n"+header)
+		if it.Description != "" {
+			fmt.Fprintln(out(fs), "  "+it.Description)
+		}
+		o, err := step(ctx, it, h, fs)
+		if err != nil {
+			return err
+		}
+		if err := h.Record(ctx, o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func out(fs Forms) io.Writer {
+	if fs.Out != nil {
+		return fs.Out
+	}
+	return io.Discard
+}
+
+func step(ctx context.Context, it Item, h Handler, fs Forms) (Outcome, error) {
+	o := Outcome{Item: it}
+	switch it.Action {
+	case Publish:
+		v, err := h.Publish(ctx, it)
+		if err != nil {
+			return o, err
+		}
+		o.Outcome, o.Value = "published", v
+	case Confirm:
+		choice := "done"
+		err := fs.Run(ctx, huh.NewGroup(huh.NewSelect[string]().Title(it.Title).
+			Options(huh.NewOption("Done", "done"), huh.NewOption("Skip (say why)", "skip")).Value(&choice)))
+		if err != nil {
+			return o, err
+		}
+		o.Outcome = "done"
+		if choice == "skip" {
+			o.Outcome = "skipped"
+			if err := fs.Run(ctx, huh.NewGroup(huh.NewInput().Title("Why skip it?").Value(&o.Text))); err != nil {
+				return o, err
+			}
+		}
+	case Input:
+		v, err := input(ctx, it, h, fs)
+		if err != nil {
+			return o, err
+		}
+		o.Outcome, o.Value = "entered", v
+		if v == "" {
+			o.Outcome = "skipped"
+		}
+	case Note:
+		if err := fs.Run(ctx, huh.NewGroup(huh.NewText().Title(it.Title).Description("Private: it is never published. Leave empty to skip.").Value(&o.Text))); err != nil {
+			return o, err
+		}
+		o.Text = strings.TrimSpace(o.Text)
+		o.Outcome = "noted"
+		if o.Text == "" {
+			o.Outcome = "skipped"
+		}
+	}
+	return o, nil
+}
+
+func input(ctx context.Context, it Item, h Handler, fs Forms) (string, error) {
+	current, choices, check := h.Field(it.Field)
+	if check == nil {
+		check = func(string) error { return nil }
+	}
+	switch it.Field {
+	case "services":
+		if len(choices) == 0 {
+			v := current
+			err := fs.Run(ctx, huh.NewGroup(huh.NewInput().Title(it.Title).Description("Service ids, comma-separated").Value(&v).Validate(check)))
+			return strings.TrimSpace(v), err
+		}
+		selected := strings.Split(current, ",")
+		var opts []huh.Option[string]
+		for _, c := range choices {
+			opts = append(opts, huh.NewOption(c.Label, c.Value).Selected(slices.Contains(selected, c.Value)))
+		}
+		var v []string
+		err := fs.Run(ctx, huh.NewGroup(huh.NewMultiSelect[string]().Title(it.Title).Options(opts...).Value(&v)))
+		return strings.Join(v, ","), err
+	case "severity":
+		v := current
+		var opts []huh.Option[string]
+		for _, c := range choices {
+			opts = append(opts, huh.NewOption(c.Label, c.Value))
+		}
+		err := fs.Run(ctx, huh.NewGroup(huh.NewSelect[string]().Title(it.Title).Options(opts...).Value(&v)))
+		if v == current {
+			return "", err // unchanged
+		}
+		return v, err
+	case "accounts":
+		v := current
+		err := fs.Run(ctx, huh.NewGroup(huh.NewInput().Title(it.Title).Description("A number; leave as is to skip").Value(&v).
+			Validate(func(s string) error {
+				s = strings.TrimSpace(s)
+				if s == "" {
+					return nil
+				}
+				if n, err := strconv.Atoi(s); err != nil || n < 0 {
+					return errors.New("a whole number, like 1200")
+				}
+				return check(s)
+			})))
+		v = strings.TrimSpace(v)
+		if v == current {
+			return "", err
+		}
+		return v, err
+	default: // started_at
+		var v string
+		err := fs.Run(ctx, huh.NewGroup(huh.NewInput().Title(it.Title).
+			Description("Like 09:40, 2026-11-27 09:40 or 25m ago; currently "+current+". Leave empty to keep it.").
+			Value(&v).Validate(func(s string) error {
+			if strings.TrimSpace(s) == "" {
+				return nil
+			}
+			return check(strings.TrimSpace(s))
+		})))
+		return strings.TrimSpace(v), err
+	}
+}

@@ -1,0 +1,308 @@
+// Package wordpress publishes the canonical status update as a WordPress post
+// through the REST API (/wp-json/wp/v2/posts), authenticated with an
+// application password sent as HTTP Basic.
+//
+// Threading: the first update of an incident creates the post; later updates
+// edit it with the new title and content (Post.HTML already lists every
+// update, newest first), so the permalink never changes. The RFO is its own
+// post; an RFO re-published after an edit edits that RFO post.
+//
+// Idempotency: every post gets a slug derived from the incident id alone
+// ("<id>" for the status post, "<id>-rfo" for the RFO). Before creating a post,
+// Publish looks the slug up (GET /wp/v2/posts?slug=...&status=any) and, when
+// a post already exists (an earlier attempt whose answer was lost), returns
+// that post instead of creating a second one. Edits are idempotent by nature.
+// The guarantee holds as long as nobody else creates a post with that slug.
+//
+// Permalinks depend on the site's settings, so this channel is not a
+// publishers.Locator: the link channels wait for the post's real link.
+package wordpress
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/incident-cli/incident/publishers"
+)
+
+// Config is the [status_page] table of a WordPress status blog.
+type Config struct {
+	Name       string            `toml:"name"`
+	URL        string            `toml:"url"`        // the site, e.g. https://status.example.com
+	Username   string            `toml:"username"`   // the WordPress user owning the application password
+	Password   publishers.Secret `toml:"password"`   // reference to the application password
+	Categories []int             `toml:"categories"` // category term ids for new posts
+	Tags       []int             `toml:"tags"`       // tag term ids for new posts
+	Status     string            `toml:"status"`     // publish (default), draft, pending or private
+}
+
+// Keys lists the config keys, for "did you mean" hints.
+var Keys = publishers.KeysOf(Config{})
+
+// statuses are the post statuses a new post may take. "future" is left out:
+// it needs a date, and an outage notice is never scheduled.
+var statuses = []string{"publish", "draft", "pending", "private"}
+
+type channel struct {
+	cfg    Config
+	base   string // site URL without a trailing slash
+	env    publishers.Env
+	client *publishers.Client
+}
+
+// New builds the WordPress channel from its config table.
+func New(cfg toml.Primitive, md toml.MetaData, env publishers.Env) (publishers.Publisher, error) {
+	var c Config
+	if err := md.PrimitiveDecode(cfg, &c); err != nil {
+		return nil, fmt.Errorf("wordpress: %w", err)
+	}
+	if c.URL == "" {
+		return nil, errors.New("wordpress: `url` is required (the site, e.g. https://status.example.com)")
+	}
+	u, err := publishers.CheckBaseURL(c.URL)
+	if err != nil {
+		return nil, fmt.Errorf("wordpress: %w", err)
+	}
+	if c.Username == "" {
+		return nil, errors.New("wordpress: `username` is required (the user owning the application password)")
+	}
+	if c.Password.IsZero() {
+		return nil, errors.New("wordpress: `password` is required (an application password reference such as env:WP_APP_PASSWORD)")
+	}
+	if c.Status == "" {
+		c.Status = "publish"
+	}
+	if !slices.Contains(statuses, c.Status) {
+		return nil, fmt.Errorf("wordpress: `status` %q is not one of %s", c.Status, strings.Join(statuses, ", "))
+	}
+	for _, id := range append(append([]int{}, c.Categories...), c.Tags...) {
+		if id <= 0 {
+			return nil, fmt.Errorf("wordpress: `categories` and `tags` take term ids (positive numbers), not %d", id)
+		}
+	}
+	ch := &channel{cfg: c, base: u.String(), env: env}
+	ch.client = &publishers.Client{
+		HTTP:      env.HTTP,
+		UserAgent: env.UserAgent,
+		Message:   errorMessage,
+		Hint:      publishers.Hints(c.Password),
+		Authorize: ch.authorize,
+		Now:       env.Now,
+	}
+	return ch, nil
+}
+
+func (c *channel) authorize(r *http.Request) error {
+	pw, err := c.env.Secrets.Resolve(r.Context(), c.cfg.Password)
+	if err != nil {
+		return err
+	}
+	r.SetBasicAuth(c.cfg.Username, pw)
+	return nil
+}
+
+// post is the part of a WordPress post object this channel reads.
+type post struct {
+	ID     int64  `json:"id"`
+	Link   string `json:"link"`
+	Slug   string `json:"slug"`
+	Status string `json:"status"`
+}
+
+// postBody is what a create or edit sends.
+type postBody struct {
+	Title      string `json:"title"`
+	Content    string `json:"content"`
+	Status     string `json:"status,omitempty"`
+	Slug       string `json:"slug,omitempty"`
+	Categories []int  `json:"categories,omitempty"`
+	Tags       []int  `json:"tags,omitempty"`
+}
+
+// Publish creates or edits the incident's post (or its RFO post).
+func (c *channel) Publish(ctx context.Context, p publishers.Post) (publishers.Receipt, error) {
+	if p.Incident.ID == "" {
+		return publishers.Receipt{}, publishers.Permanent(errors.New("publish post: the post has no incident id"))
+	}
+	if strings.TrimSpace(p.HTML) == "" {
+		return publishers.Receipt{}, publishers.Permanent(errors.New("publish post: the rendered HTML is empty"))
+	}
+	if p.Kind == publishers.KindRFO {
+		if parent := rfoParent(p); parent != nil {
+			return c.edit(ctx, "update RFO post", parent.ID, p, string(publishers.KindRFO))
+		}
+		return c.create(ctx, "create RFO post", Slug(p.Incident.ID+"-rfo"), p, string(publishers.KindRFO))
+	}
+	if p.Thread != nil {
+		return c.edit(ctx, "update post", p.Thread.ID, p, string(publishers.KindUpdate))
+	}
+	return c.create(ctx, "create post", Slug(p.Incident.ID), p, string(publishers.KindUpdate))
+}
+
+// rfoParent returns the earlier RFO receipt an RFO edit must update, or nil
+// for a first RFO. Post.Parent is the channel's latest receipt, which for a
+// first RFO is the status post itself (same id as Thread); that one is kept.
+func rfoParent(p publishers.Post) *publishers.Receipt {
+	par := p.Parent
+	if par == nil || par.ID == "" {
+		return nil
+	}
+	if par.Meta["kind"] == string(publishers.KindRFO) {
+		return par
+	}
+	if par.Meta["kind"] == string(publishers.KindUpdate) {
+		return nil
+	}
+	if p.Thread != nil && p.Thread.ID == par.ID {
+		return nil
+	}
+	return par
+}
+
+func (c *channel) create(ctx context.Context, op, slug string, p publishers.Post, kind string) (publishers.Receipt, error) {
+	found, err := c.lookup(ctx, "look up post "+slug, slug)
+	if err != nil {
+		return publishers.Receipt{}, err
+	}
+	if found != nil {
+		return c.receipt(*found, kind), nil
+	}
+	body := postBody{
+		Title:      title(p),
+		Content:    p.HTML,
+		Status:     c.cfg.Status,
+		Slug:       slug,
+		Categories: c.cfg.Categories,
+		Tags:       c.cfg.Tags,
+	}
+	var out post
+	if _, err := c.client.Do(ctx, op, http.MethodPost, c.base+"/wp-json/wp/v2/posts", body, &out); err != nil {
+		return publishers.Receipt{}, err
+	}
+	if out.ID == 0 {
+		return publishers.Receipt{}, fmt.Errorf("%s: the answer holds no post id", op)
+	}
+	return c.receipt(out, kind), nil
+}
+
+func (c *channel) edit(ctx context.Context, op, id string, p publishers.Post, kind string) (publishers.Receipt, error) {
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil || n <= 0 {
+		return publishers.Receipt{}, publishers.Permanent(fmt.Errorf("%s: recorded post id %q is not a WordPress post id", op, id))
+	}
+	body := postBody{Title: title(p), Content: p.HTML}
+	var out post
+	u := c.base + "/wp-json/wp/v2/posts/" + strconv.FormatInt(n, 10)
+	if _, err := c.client.Do(ctx, op, http.MethodPost, u, body, &out); err != nil {
+		return publishers.Receipt{}, err
+	}
+	if out.ID == 0 {
+		out.ID = n
+	}
+	return c.receipt(out, kind), nil
+}
+
+// lookup finds a post of any status (trash aside) by its exact slug.
+func (c *channel) lookup(ctx context.Context, op, slug string) (*post, error) {
+	q := url.Values{"slug": {slug}, "status": {"any"}, "_fields": {"id,link,slug,status"}}
+	var posts []post
+	if _, err := c.client.Do(ctx, op, http.MethodGet, c.base+"/wp-json/wp/v2/posts?"+q.Encode(), nil, &posts); err != nil {
+		return nil, err
+	}
+	for i := range posts {
+		if posts[i].Slug == slug && posts[i].ID != 0 {
+			return &posts[i], nil
+		}
+	}
+	return nil, nil
+}
+
+func (c *channel) receipt(p post, kind string) publishers.Receipt {
+	return publishers.Receipt{
+		ID:   strconv.FormatInt(p.ID, 10),
+		URL:  p.Link,
+		At:   c.env.Now(),
+		Meta: map[string]string{"slug": p.Slug, "kind": kind},
+	}
+}
+
+// Verify checks the application password with GET /wp/v2/users/me and
+// returns the user's display name.
+func (c *channel) Verify(ctx context.Context) (string, error) {
+	var me struct {
+		ID   int64  `json:"id"`
+		Name string `json:"name"`
+		Slug string `json:"slug"`
+	}
+	if _, err := c.client.Do(ctx, "verify credentials", http.MethodGet, c.base+"/wp-json/wp/v2/users/me", nil, &me); err != nil {
+		return "", err
+	}
+	if me.Name == "" {
+		return me.Slug, nil
+	}
+	return me.Name, nil
+}
+
+func title(p publishers.Post) string {
+	if strings.TrimSpace(p.Title) != "" {
+		return p.Title
+	}
+	return p.Incident.Title
+}
+
+// Slug turns an incident id into the WordPress slug this channel uses: lower
+// case letters, digits and hyphens, at most 190 bytes (WordPress stores 200),
+// with a short hash appended when the id had to be shortened or emptied.
+func Slug(id string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(id) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' {
+			b.WriteRune(r)
+			dash = false
+		} else if !dash && b.Len() > 0 {
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	s := strings.Trim(b.String(), "-")
+	if s != "" && len(s) <= 190 && s == strings.ToLower(id) {
+		return s
+	}
+	sum := sha256.Sum256([]byte(id))
+	h := hex.EncodeToString(sum[:])[:10]
+	if len(s) > 178 {
+		s = strings.TrimRight(s[:178], "-")
+	}
+	if s == "" {
+		return "incident-" + h
+	}
+	return s + "-" + h
+}
+
+// errorMessage reads WordPress's error body:
+// {"code":"rest_cannot_create","message":"Sorry, ...","data":{"status":401}}.
+func errorMessage(b []byte) string {
+	var e struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(b, &e) != nil || e.Message == "" {
+		return ""
+	}
+	if e.Code != "" {
+		return e.Message + " [" + e.Code + "]"
+	}
+	return e.Message
+}

@@ -1,0 +1,259 @@
+package wordpress
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/incident-cli/incident/publishers"
+	"github.com/incident-cli/incident/publishers/publisherstest"
+)
+
+const secretValue = "abcd EFGH 1234 ijkl MNOP 6789"
+
+func newChannel(t *testing.T, f *fakeWP, extra string) *channel {
+	t.Helper()
+	prim, md := publisherstest.Decode(t, fmt.Sprintf("name = \"blog\"\nurl = %q\nusername = \"status-bot\"\npassword = \"env:WP_APP_PASSWORD\"\n%s", f.srv.URL, extra))
+	env := publisherstest.Env(t, "blog", map[string]string{"WP_APP_PASSWORD": secretValue})
+	p, err := New(prim, md, env)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return p.(*channel)
+}
+
+func TestPublishThreading(t *testing.T) {
+	f := newFakeWP(t)
+	c := newChannel(t, f, "categories = [3]\ntags = [5, 8]")
+	ctx := context.Background()
+
+	first := publisherstest.Post(1, "We are investigating.")
+	r1, err := c.Publish(ctx, first)
+	if err != nil {
+		t.Fatalf("first update: %v", err)
+	}
+	wantURL := f.srv.URL + "/2026/11/27/2026-11-27-imap-pop-login-failures/"
+	if r1.URL != wantURL || r1.Meta["slug"] != "2026-11-27-imap-pop-login-failures" || !r1.At.Equal(publisherstest.Now) {
+		t.Fatalf("first receipt = %+v", r1)
+	}
+	id, _ := strconv.ParseInt(r1.ID, 10, 64)
+	got := f.post(id)
+	if got.Status != "publish" || got.Content != first.HTML || got.Title != first.Title ||
+		fmt.Sprint(got.Categories, got.Tags) != "[3] [5 8]" {
+		t.Fatalf("created post = %+v", got)
+	}
+
+	second := publisherstest.Post(2, "Fixed the directory server; both updates listed.")
+	second.Thread, second.Parent = &r1, &r1
+	r2, err := c.Publish(ctx, second)
+	if err != nil {
+		t.Fatalf("second update: %v", err)
+	}
+	if r2.ID != r1.ID || r2.URL != r1.URL {
+		t.Fatalf("second receipt = %+v, want the same post as %+v", r2, r1)
+	}
+	if got := f.post(id); got.Content != second.HTML || got.Title != second.Title {
+		t.Fatalf("edited post = %+v", got)
+	}
+
+	rfo := publisherstest.Post(4, "Reason for outage: a certificate expired.")
+	rfo.Kind, rfo.Title = publishers.KindRFO, "RFO: IMAP/POP login failures"
+	rfo.Thread, rfo.Parent = &r1, &r2
+	r3, err := c.Publish(ctx, rfo)
+	if err != nil {
+		t.Fatalf("rfo: %v", err)
+	}
+	if r3.ID == r1.ID || r3.Meta["slug"] != "2026-11-27-imap-pop-login-failures-rfo" || r3.Meta["kind"] != "rfo" {
+		t.Fatalf("rfo receipt = %+v", r3)
+	}
+	if got := f.post(id); got.Content != second.HTML {
+		t.Fatalf("the RFO changed the status post: %+v", got)
+	}
+
+	edited := rfo
+	edited.HTML = "<p>Reason for outage, corrected.</p>"
+	edited.Parent = &r3
+	r4, err := c.Publish(ctx, edited)
+	if err != nil {
+		t.Fatalf("rfo edit: %v", err)
+	}
+	rfoID, _ := strconv.ParseInt(r3.ID, 10, 64)
+	if r4.ID != r3.ID || f.post(rfoID).Content != edited.HTML {
+		t.Fatalf("rfo edit receipt = %+v, post %+v", r4, f.post(rfoID))
+	}
+	if n := f.count("POST /wp-json/wp/v2/posts"); n != 4 {
+		t.Errorf("%d POSTs, want 4 (create, edit, create RFO, edit RFO)", n)
+	}
+}
+
+func TestPublishAfterLostAnswerCreatesNoDuplicate(t *testing.T) {
+	for _, kind := range []publishers.Kind{publishers.KindUpdate, publishers.KindRFO} {
+		t.Run(string(kind), func(t *testing.T) {
+			f := newFakeWP(t)
+			c := newChannel(t, f, "")
+			p := publisherstest.Post(1, "We are investigating.")
+			p.Kind = kind
+			f.set(func() { f.dropCreate = true })
+			if _, err := c.Publish(context.Background(), p); err == nil || !publishers.Retryable(err) {
+				t.Fatalf("lost answer: err = %v, want a retryable error", err)
+			}
+			f.set(func() { f.dropCreate = false })
+			r, err := c.Publish(context.Background(), p)
+			if err != nil {
+				t.Fatalf("retry: %v", err)
+			}
+			var n int
+			f.set(func() { n = len(f.posts) })
+			if n != 1 || r.ID != "101" {
+				t.Fatalf("%d posts after the retry (receipt %+v), want exactly the first", n, r)
+			}
+		})
+	}
+}
+
+func TestPublishErrors(t *testing.T) {
+	answer := func(status int, header, body string) func(http.ResponseWriter, *http.Request) bool {
+		return func(w http.ResponseWriter, r *http.Request) bool {
+			if header != "" {
+				k, v, _ := strings.Cut(header, ": ")
+				w.Header().Set(k, v)
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+			fmt.Fprint(w, body)
+			return true
+		}
+	}
+	tests := []struct {
+		name       string
+		password   string
+		thread     string
+		fail       func(http.ResponseWriter, *http.Request) bool
+		hang       bool
+		want       string
+		retryable  bool
+		retryAfter time.Duration
+	}{
+		{name: "wrong password", password: "wrong", want: "look up post 2026-11-27-imap-pop-login-failures: 401 Unauthorized: The provided password is an invalid application password. [incorrect_password] (check the credentials in the environment variable WP_APP_PASSWORD)"},
+		{name: "cannot create", fail: func(w http.ResponseWriter, r *http.Request) bool {
+			if r.Method != http.MethodPost {
+				return false
+			}
+			wpError(w, 403, "rest_cannot_create", "Sorry, you are not allowed to create posts as this user.")
+			return true
+		}, want: "create post: 403 Forbidden: Sorry, you are not allowed to create posts as this user. [rest_cannot_create]"},
+		{name: "deleted post", thread: "999", want: "update post: 404 Not Found: Invalid post ID. [rest_post_invalid_id]"},
+		{name: "invalid param", fail: answer(400, "", `{"code":"rest_invalid_param","message":"Invalid parameter(s): categories","data":{"status":400,"params":{"categories":"categories[0] is not of type integer."}}}`),
+			want: "400 Bad Request: Invalid parameter(s): categories [rest_invalid_param]"},
+		{name: "rate limited", fail: answer(429, "Retry-After: 30", `{"code":"too_many_requests","message":"Slow down.","data":{"status":429}}`),
+			want: "429 Too Many Requests: Slow down.", retryable: true, retryAfter: 30 * time.Second},
+		{name: "server error", fail: answer(500, "", `<html><body>Error establishing a database connection</body></html>`),
+			want: "500 Internal Server Error: <html><body>Error establishing a database connection</body></html>", retryable: true},
+		{name: "malformed answer", fail: answer(200, "", `[{"id":`), want: "not the JSON expected", retryable: true},
+		{name: "timeout", hang: true, want: "context deadline exceeded", retryable: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeWP(t)
+			f.set(func() {
+				if tt.password != "" {
+					f.password = tt.password
+				}
+				f.fail, f.hang = tt.fail, tt.hang
+			})
+			c := newChannel(t, f, "")
+			p := publisherstest.Post(1, "We are investigating.")
+			if tt.thread != "" {
+				p.Thread = &publishers.Receipt{ID: tt.thread}
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+			defer cancel()
+			_, err := c.Publish(ctx, p)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error = %q, want it to contain %q", err, tt.want)
+			}
+			if publishers.Retryable(err) != tt.retryable {
+				t.Errorf("Retryable = %v, want %v (%v)", !tt.retryable, tt.retryable, err)
+			}
+			if got := publishers.RetryAfter(err); got != tt.retryAfter {
+				t.Errorf("RetryAfter = %v, want %v", got, tt.retryAfter)
+			}
+			if tt.hang && !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("timeout error %v does not wrap context.DeadlineExceeded", err)
+			}
+			publisherstest.AssertNoSecret(t, err.Error(), secretValue, strings.ReplaceAll(secretValue, " ", ""))
+		})
+	}
+}
+
+func TestVerify(t *testing.T) {
+	f := newFakeWP(t)
+	c := newChannel(t, f, "")
+	who, err := c.Verify(context.Background())
+	if err != nil || who != "Status Bot" {
+		t.Fatalf("Verify = %q, %v", who, err)
+	}
+	f.set(func() { f.password = "other" })
+	_, err = c.Verify(context.Background())
+	if err == nil || !strings.HasPrefix(err.Error(), "verify credentials: 401") {
+		t.Fatalf("Verify with a wrong password: %v", err)
+	}
+	publisherstest.AssertNoSecret(t, err.Error(), secretValue)
+}
+
+func TestNewRefusesBadConfig(t *testing.T) {
+	tests := []struct{ config, want string }{
+		{`url = "http://status.example.com"` + "\nusername = \"u\"\npassword = \"env:P\"", "plain http is allowed only to loopback"},
+		{`url = "https://status.example.com"` + "\nusername = \"u\"\npassword = \"hunter2\"", "env:NAME"},
+		{`url = "https://status.example.com"` + "\npassword = \"env:P\"", "`username` is required"},
+		{`url = "https://status.example.com"` + "\nusername = \"u\"", "`password` is required"},
+		{`username = "u"` + "\npassword = \"env:P\"", "`url` is required"},
+		{`url = "https://status.example.com"` + "\nusername = \"u\"\npassword = \"env:P\"\nstatus = \"future\"", "`status` \"future\" is not one of"},
+		{`url = "https://status.example.com"` + "\nusername = \"u\"\npassword = \"env:P\"\ncategories = [0]", "term ids"},
+	}
+	for _, tt := range tests {
+		prim, md := publisherstest.Decode(t, tt.config)
+		_, err := New(prim, md, publisherstest.Env(t, "blog", nil))
+		if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "wordpress: ") {
+			t.Errorf("config %q: err = %v, want %q", tt.config, err, tt.want)
+		}
+	}
+}
+
+func TestSecretResolvedLazily(t *testing.T) {
+	prim, md := publisherstest.Decode(t, "url = \"https://status.example.com\"\nusername = \"u\"\npassword = \"env:MISSING\"")
+	p, err := New(prim, md, publisherstest.Env(t, "blog", nil))
+	if err != nil {
+		t.Fatalf("New resolved the secret at construction: %v", err)
+	}
+	_, err = p.Publish(context.Background(), publisherstest.Post(1, "x"))
+	if err == nil || publishers.Retryable(err) || !strings.Contains(err.Error(), "MISSING is not set") {
+		t.Fatalf("Publish with an unset secret: %v", err)
+	}
+}
+
+func TestSlug(t *testing.T) {
+	long := strings.Repeat("a", 300)
+	tests := []struct{ in, want string }{
+		{"2026-11-27-imap-pop-login-failures", "2026-11-27-imap-pop-login-failures"},
+		{"2026-11-27-imap-pop-login-failures-rfo", "2026-11-27-imap-pop-login-failures-rfo"},
+		{"Å/b c", "b-c-"},
+		{"///", "incident-"},
+	}
+	for _, tt := range tests {
+		if got := Slug(tt.in); !strings.HasPrefix(got, tt.want) {
+			t.Errorf("Slug(%q) = %q, want prefix %q", tt.in, got, tt.want)
+		}
+	}
+	if got := Slug(long); len(got) > 190 || Slug(long) != got || Slug(long+"b") == got {
+		t.Errorf("Slug(long) = %q (%d bytes): not short, stable and distinct", got, len(got))
+	}
+}
