@@ -281,7 +281,11 @@ func (r *Runbook) deliver(ctx context.Context, inc *Incident, u *Update, opt Pub
 	if d := u.Delivery(sp.Name); d != nil && d.State == Sent {
 		url = d.Receipt.URL
 	} else if d != nil {
-		rec, err := r.publishStatus(ctx, inc, state, u)
+		publish := r.publishStatus
+		if u.RFO {
+			publish = r.publishRFOStatus
+		}
+		rec, err := publish(ctx, inc, state, u)
 		if err != nil {
 			report(ChannelResult{Channel: sp.Name, Type: sp.Type, StatusPage: true, Error: err.Error()})
 			for _, ch := range r.Links {

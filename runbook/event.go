@@ -57,5 +57,9 @@ type Event struct {
 	Step    string `toml:"step,omitempty"`
 	Outcome string `toml:"outcome,omitempty"` // done, skipped, published, entered
 	Value   string `toml:"value,omitempty"`
-	Run     string `toml:"run,omitempty"` // the checklist walk this step belongs to
+	Run     string `toml:"run,omitempty"`    // the checklist walk this step belongs to
+	Public  bool   `toml:"public,omitempty"` // a note that may appear in the RFO timeline
+
+	// rfo-draft, and update with post = "rfo"
+	RFO *RFOText `toml:"rfo,omitempty"`
 }

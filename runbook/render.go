@@ -91,6 +91,9 @@ func (r *Runbook) renderStatus(inc *Incident, u *Update, rfoURL string) (Rendere
 func (r *Runbook) renderLink(ch *Channel, inc *Incident, u *Update, url string) (Rendered, error) {
 	x := Rendered{Channel: ch.Name, Type: ch.Type, Template: ch.Template}
 	d := r.data(inc, u, url)
+	if u.RFO {
+		d = r.rfoData(inc, u, url)
+	}
 	d.Channel = ch.Name
 	var err error
 	if x.Title, err = r.Templates.Render(templates.TitleFile, d); err != nil {

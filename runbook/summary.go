@@ -22,6 +22,7 @@ type Summary struct {
 	LastPublic  time.Time `json:"last_public_update"`
 	Updates     int       `json:"updates"`
 	Undelivered int       `json:"undelivered"`
+	HasRFO      bool      `json:"rfo"`
 }
 
 // Open reports whether the incident is not resolved.
@@ -40,7 +41,8 @@ func (s Summary) Incident() *Incident {
 func Summarize(inc *Incident) Summary {
 	return Summary{ID: inc.ID, Title: inc.Title, Status: inc.Status, Severity: inc.Severity, Services: inc.Services,
 		Accounts: inc.Accounts, StartedAt: inc.StartedAt, OpenedAt: inc.OpenedAt, ResolvedAt: inc.ResolvedAt,
-		LastPublic: inc.LastPublic(), Updates: len(inc.PublicUpdates()), Undelivered: inc.Undelivered()}
+		LastPublic: inc.LastPublic(), Updates: len(inc.PublicUpdates()), Undelivered: inc.Undelivered(),
+		HasRFO: len(inc.Updates) > len(inc.PublicUpdates())}
 }
 
 // summaryCache is a rebuildable cache of summaries, kept in the user's state
@@ -56,7 +58,7 @@ type cachedSummary struct {
 	Summary Summary `json:"summary"`
 }
 
-const summaryCacheVersion = 1
+const summaryCacheVersion = 2
 
 // Summaries returns every incident's summary, newest first, reading only the
 // incidents that changed since the cache was written.

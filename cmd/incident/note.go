@@ -10,11 +10,13 @@ import (
 )
 
 func (a *app) newNoteCmd() *cobra.Command {
+	var public bool
 	c := &cobra.Command{
 		Use:   "note [ID] TEXT",
 		Short: "Add a private timeline entry (not published)",
 		Long: `Add a private entry to the incident's timeline: what was tried, who was called.
-It is never published; it feeds the RFO timeline. ID may be left out when exactly
+It is never published as an update; with --public it appears in the RFO's
+timeline (the responder can still drop it while editing the RFO). ID may be left out when exactly
 one incident is open.`,
 		Example: `  incident note "Blocked 203.0.113.0/24 at the firewall; load on imap1 dropping"`,
 		Args:    cobra.RangeArgs(1, 2),
@@ -32,7 +34,7 @@ one incident is open.`,
 				return err
 			}
 			rb := a.rb
-			e := runbook.Event{Kind: runbook.KindNote, At: rb.Now(), By: rb.Responder, Host: rb.Host, Text: strings.TrimSpace(text)}
+			e := runbook.Event{Kind: runbook.KindNote, At: rb.Now(), By: rb.Responder, Host: rb.Host, Text: strings.TrimSpace(text), Public: public}
 			if err := rb.Store.Append(id, &e); err != nil {
 				return err
 			}
@@ -40,5 +42,6 @@ one incident is open.`,
 			return nil
 		},
 	}
+	c.Flags().BoolVar(&public, "public", false, "the note may appear in the RFO's public timeline")
 	return c
 }

@@ -174,7 +174,7 @@ holding incident.toml, else $XDG_CONFIG_HOME/incident, else the built-in default
 	})
 	root.AddCommand(
 		a.newInitCmd(), a.newOpenCmd(), a.newUpdateCmd(), a.newCloseCmd(), a.newReopenCmd(),
-		a.newNoteCmd(), a.newListCmd(), a.newShowCmd(), a.newStatusCmd(), a.newRetryCmd(),
+		a.newRFOCmd(), a.newNoteCmd(), a.newListCmd(), a.newShowCmd(), a.newStatusCmd(), a.newRetryCmd(),
 		a.newDoctorCmd(), a.newSiteCmd(), a.newVersionCmd(),
 	)
 	for _, c := range root.Commands() {

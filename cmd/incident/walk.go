@@ -30,6 +30,9 @@ type walker struct {
 	run   string
 	forms checklists.Forms
 	log   []checklists.Outcome
+
+	rfo      *runbook.RFOText // the rfo phase: the draft being written
+	rfoFlags *rfoFlags
 }
 
 // forms returns the huh settings for this terminal: accessible mode with
@@ -177,6 +180,9 @@ func (w *walker) summary(cl *checklists.Checklist) {
 // Publish composes the update with as few questions as possible, previews
 // every channel, confirms, and publishes.
 func (w *walker) Publish(ctx context.Context, item checklists.Item) (string, error) {
+	if w.phase == "rfo" {
+		return w.composeRFO(ctx)
+	}
 	rb := w.a.rb
 	d := w.draft
 	var inc *runbook.Incident
@@ -276,7 +282,7 @@ func (w *walker) Record(ctx context.Context, o checklists.Outcome) error {
 	}
 	rb := w.a.rb
 	e := runbook.Event{Kind: runbook.KindStep, At: rb.Now(), By: rb.Responder, Host: rb.Host, Phase: w.phase,
-		Step: o.Item.ID, Outcome: o.Outcome, Value: o.Value, Text: o.Text, Run: w.run}
+		Step: o.Item.ID, Title: o.Item.Title, Outcome: o.Outcome, Value: o.Value, Text: o.Text, Run: w.run}
 	if err := rb.Store.Append(w.id, &e); err != nil {
 		return err
 	}
@@ -358,4 +364,3 @@ func optionalCount(s string) error {
 	}
 	return nil
 }
-

@@ -1,0 +1,427 @@
+package runbook
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/incident-cli/incident/publishers"
+	"github.com/incident-cli/incident/templates"
+)
+
+// KindRFODraft records an RFO draft as it is written, so an interrupted RFO
+// is not lost. The latest draft wins.
+const KindRFODraft EventKind = "rfo-draft"
+
+// RFOText is the content of a Reason For Outage.
+type RFOText struct {
+	Summary    string         `toml:"summary"`
+	Impact     string         `toml:"impact,omitempty"`
+	RootCause  string         `toml:"root_cause"`
+	Mitigation string         `toml:"mitigation"`
+	FollowUp   string         `toml:"follow_up"`
+	Timeline   []TimelineLine `toml:"timeline"`
+}
+
+// TimelineLine is one entry of an RFO timeline.
+type TimelineLine struct {
+	At   time.Time `toml:"at"`
+	Text string    `toml:"text"`
+}
+
+// RFOSections are the headings of an RFO in Markdown (--from FILE), in order,
+// with the field each fills.
+var RFOSections = []struct{ Heading, Field string }{
+	{"Summary", "summary"}, {"Impact", "impact"}, {"Root cause", "root_cause"},
+	{"What we did", "mitigation"}, {"What we are changing", "follow_up"}, {"Timeline", "timeline"},
+}
+
+// Missing lists the required sections still empty.
+func (t *RFOText) Missing() []string {
+	var m []string
+	for _, s := range []struct{ name, v string }{{"Summary", t.Summary}, {"Root cause", t.RootCause}, {"What we did", t.Mitigation}, {"What we are changing", t.FollowUp}} {
+		if strings.TrimSpace(s.v) == "" {
+			m = append(m, s.name)
+		}
+	}
+	return m
+}
+
+// Timeline generates an RFO timeline from the record: when the problem began,
+// when the incident was opened, every public update, checklist steps done,
+// notes marked public, and the resolution.
+func (r *Runbook) Timeline(inc *Incident) []TimelineLine {
+	var out []TimelineLine
+	add := func(at time.Time, format string, a ...any) {
+		out = append(out, TimelineLine{At: at, Text: fmt.Sprintf(format, a...)})
+	}
+	if inc.StartedAt.Before(inc.OpenedAt) {
+		add(inc.StartedAt, "The problem began.")
+	}
+	add(inc.OpenedAt, "We opened an incident.")
+	for _, e := range inc.Events {
+		switch e.Kind {
+		case KindUpdate:
+			if e.Post == "rfo" {
+				continue
+			}
+			if e.Status == Resolved {
+				add(e.At, "Resolved: %s", firstSentence(e.Message))
+			} else {
+				add(e.At, "Public update (%s): %s", e.Status, firstSentence(e.Message))
+			}
+		case KindStep:
+			if e.Outcome == "done" && e.Title != "" {
+				add(e.At, "%s.", strings.TrimSuffix(e.Title, "."))
+			}
+		case KindNote:
+			if e.Public {
+				add(e.At, "%s", e.Text)
+			}
+		}
+	}
+	return out
+}
+
+func firstSentence(s string) string {
+	s = strings.TrimSpace(strings.SplitN(strings.TrimSpace(s), "\n", 2)[0])
+	if i := strings.Index(s, ". "); i > 0 {
+		return s[:i+1]
+	}
+	return s
+}
+
+// Figures are the communication figures customers care about.
+type Figures struct {
+	FirstUpdateAfter time.Duration // from the start of the problem to the first public update
+	Updates          int
+	LongestGap       time.Duration // between two public updates (or start and first)
+	Duration         time.Duration // start to resolution
+}
+
+// Figures computes the incident's communication figures.
+func (r *Runbook) Figures(inc *Incident) Figures {
+	var f Figures
+	ups := inc.PublicUpdates()
+	f.Updates = len(ups)
+	prev := inc.StartedAt
+	for i, u := range ups {
+		if i == 0 {
+			f.FirstUpdateAfter = u.Event.At.Sub(inc.StartedAt)
+		}
+		if gap := u.Event.At.Sub(prev); gap > f.LongestGap {
+			f.LongestGap = gap
+		}
+		prev = u.Event.At
+	}
+	if !inc.ResolvedAt.IsZero() {
+		f.Duration = inc.ResolvedAt.Sub(inc.StartedAt)
+	}
+	return f
+}
+
+// DraftRFO returns the incident's latest RFO: the last draft saved, else the
+// last one published, else a new one with a generated timeline.
+func (r *Runbook) DraftRFO(inc *Incident) RFOText {
+	var t *RFOText
+	for _, e := range inc.Events {
+		if (e.Kind == KindRFODraft || (e.Kind == KindUpdate && e.Post == "rfo")) && e.RFO != nil {
+			t = e.RFO
+		}
+	}
+	if t != nil {
+		return *t
+	}
+	return RFOText{Timeline: r.Timeline(inc)}
+}
+
+// SaveRFODraft records a draft.
+func (r *Runbook) SaveRFODraft(id string, t RFOText) error {
+	e := Event{Kind: KindRFODraft, At: r.Now(), By: r.Responder, Host: r.Host, RFO: &t}
+	return r.Store.Append(id, &e)
+}
+
+// RFOOptions control an RFO publish.
+type RFOOptions struct {
+	PublishOptions
+	Announce bool // post the link to every link channel even when the RFO was published before
+}
+
+// PublishRFO publishes (or republishes after an edit) the RFO of a resolved
+// incident: its own status-page post, linked from the incident's post, and a
+// short post in every link channel's thread (on the first publication, or
+// with Announce).
+func (r *Runbook) PublishRFO(ctx context.Context, id string, t RFOText, opt RFOOptions) (*Result, error) {
+	inc, err := r.Store.Load(id)
+	if err != nil {
+		return nil, err
+	}
+	if inc.Open() {
+		return nil, fmt.Errorf("incident %s is not resolved: close it first (`incident close %s --rfo`)", id, id)
+	}
+	if m := t.Missing(); len(m) > 0 {
+		return nil, fmt.Errorf("the RFO has no %s", strings.Join(m, ", "))
+	}
+	channels := []string{r.StatusPage.Name}
+	if r.RFOPublished(inc) == nil || opt.Announce {
+		for _, ch := range r.Links {
+			channels = append(channels, ch.Name)
+		}
+	}
+	upd := Event{Kind: KindUpdate, Post: "rfo", At: r.Now(), By: r.Responder, Host: r.Host, Status: Resolved,
+		Message: t.Summary, RFO: &t, Channels: channels, ID: "~pending-rfo"}
+	prospective := Fold(inc.ID, append(inc.Events, upd))
+	u := prospective.Updates[len(prospective.Updates)-1]
+	rendered, err := r.renderRFOAll(prospective, u)
+	res := &Result{Incident: prospective, Update: u, Rendered: rendered}
+	if err != nil || opt.DryRun {
+		return res, err
+	}
+	unlock, err := r.Store.Lock(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	upd.ID = ""
+	if err := r.Store.Append(id, &upd); err != nil {
+		return nil, err
+	}
+	if inc, err = r.Store.Load(id); err != nil {
+		return nil, err
+	}
+	res.Incident, res.Update = inc, inc.Updates[len(inc.Updates)-1]
+	res.Channels = r.deliver(ctx, inc, res.Update, opt.PublishOptions)
+	if inc, err = r.Store.Load(id); err == nil {
+		res.Incident = inc
+	}
+	return res, nil
+}
+
+// RFOPublished returns the status page's receipt of the incident's RFO post.
+func (r *Runbook) RFOPublished(inc *Incident) *publishers.Receipt {
+	return inc.RFOPost(r.StatusPage.Name)
+}
+
+// rfoData is the template data of an RFO.
+func (r *Runbook) rfoData(inc *Incident, u *Update, url string) *templates.Data {
+	d := r.data(inc, u, url)
+	t := u.Event.RFO
+	if t == nil {
+		t = &RFOText{}
+	}
+	f := r.Figures(inc)
+	d.RFO = &templates.RFO{Summary: t.Summary, Impact: t.Impact, RootCause: t.RootCause, Mitigation: t.Mitigation,
+		FollowUp: t.FollowUp, FirstUpdateAfter: f.FirstUpdateAfter, UpdateCount: f.Updates, LongestGap: f.LongestGap,
+		Cadence: r.Config.Cadence.Duration, Duration: f.Duration}
+	for _, l := range t.Timeline {
+		d.RFO.Timeline = append(d.RFO.Timeline, templates.TimelineEntry{At: l.At, Text: l.Text})
+	}
+	d.RFOURL = url
+	return d
+}
+
+// renderRFOStatus renders the RFO's status-page post.
+func (r *Runbook) renderRFOStatus(inc *Incident, u *Update) (Rendered, error) {
+	ch := r.StatusPage
+	x := Rendered{Channel: ch.Name, Type: ch.Type, StatusPage: true, Template: templates.RFOFile}
+	d := r.rfoData(inc, u, "")
+	var err error
+	if x.Title, err = r.Templates.Render(templates.TitleFile, d); err != nil {
+		return x, err
+	}
+	x.Title = strings.TrimSpace(x.Title)
+	if x.Text, err = r.Templates.Render(templates.RFOFile, d); err != nil {
+		return x, err
+	}
+	if x.HTML, err = templates.Markdown(x.Text); err != nil {
+		return x, err
+	}
+	x.Length = len([]rune(x.Text))
+	return x, nil
+}
+
+func (r *Runbook) renderRFOAll(inc *Incident, u *Update) ([]Rendered, error) {
+	var out []Rendered
+	var problems []string
+	sp, err := r.renderRFOStatus(inc, u)
+	if err != nil {
+		problems = append(problems, fmt.Sprintf("%s: %v", sp.Channel, err))
+	}
+	out = append(out, sp)
+	url := r.rfoURL(inc)
+	for _, ch := range r.Links {
+		if u.Delivery(ch.Name) == nil {
+			continue
+		}
+		x, err := r.renderLink(ch, inc, u, url)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("%s: %v", ch.Name, err))
+		} else if x.Over() {
+			problems = append(problems, fmt.Sprintf("%s: the text is %d characters, over the %s limit of %d: shorten the template %s", x.Channel, x.Length, x.Type, x.Limit, x.Template))
+		}
+		out = append(out, x)
+	}
+	if problems != nil {
+		return out, &RenderError{Problems: problems}
+	}
+	return out, nil
+}
+
+// rfoURL is the best-known URL of the RFO post.
+func (r *Runbook) rfoURL(inc *Incident) string {
+	if rec := r.RFOPublished(inc); rec != nil && rec.URL != "" {
+		return rec.URL
+	}
+	if l, ok := r.StatusPage.Pub.(publishers.Locator); ok {
+		return l.URLFor(inc.ID, publishers.KindRFO)
+	}
+	return "https://status.example.com/" + inc.ID + "/rfo/"
+}
+
+// publishRFOStatus publishes the RFO post, then edits the incident's post so
+// it links to the RFO (unless the RFO lives at the incident's own URL, as a
+// Statuspage postmortem does).
+func (r *Runbook) publishRFOStatus(ctx context.Context, inc, state *Incident, u *Update) (publishers.Receipt, error) {
+	sp := r.StatusPage
+	x, err := r.renderRFOStatus(state, u)
+	if err != nil {
+		return r.record(inc, u, sp, publishers.Receipt{}, publishers.Permanent(err), 0)
+	}
+	first, _ := inc.Thread(sp.Name, true)
+	post := publishers.Post{Key: key(inc, u, sp), Kind: publishers.KindRFO, Title: x.Title, Text: x.Text, HTML: x.HTML,
+		Thread: first, Parent: r.RFOPublished(inc), Incident: r.postIncident(state)}
+	rec, attempts, err := r.attempt(ctx, sp, post)
+	if err == nil && first != nil && rec.URL != first.URL {
+		err = r.linkIncidentPost(ctx, inc, rec.URL)
+	}
+	return r.record(inc, u, sp, rec, err, attempts)
+}
+
+// linkIncidentPost edits the incident's status post to link to the RFO.
+func (r *Runbook) linkIncidentPost(ctx context.Context, inc *Incident, rfoURL string) error {
+	sp := r.StatusPage
+	ups := inc.PublicUpdates()
+	if len(ups) == 0 {
+		return nil
+	}
+	last := ups[len(ups)-1]
+	state := upto(inc, last)
+	x, err := r.renderStatus(state, last, rfoURL)
+	if err != nil {
+		return publishers.Permanent(err)
+	}
+	first, latest := inc.Thread(sp.Name, true)
+	post := publishers.Post{Key: key(inc, last, sp), Kind: publishers.KindUpdate, Title: x.Title, Text: x.Text, HTML: x.HTML,
+		Thread: first, Parent: latest, Incident: r.postIncident(state)}
+	if _, _, err := r.attempt(ctx, sp, post); err != nil {
+		return fmt.Errorf("the RFO is published, but linking it from the incident's post failed: %w", err)
+	}
+	return nil
+}
+
+// ParseRFO reads an RFO written in Markdown with the section headings of
+// RFOSections ("## Summary", ...). Timeline lines are "- YYYY-MM-DD HH:MM: text"
+// in the runbook's primary zone; without a Timeline section the generated
+// one is kept.
+func (r *Runbook) ParseRFO(src string, base RFOText) (RFOText, error) {
+	t := base
+	sections := map[string]*strings.Builder{}
+	var cur string
+	sc := bufio.NewScanner(strings.NewReader(src))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	line := 0
+	for sc.Scan() {
+		line++
+		l := sc.Text()
+		if h, ok := strings.CutPrefix(strings.TrimSpace(l), "#"); ok {
+			h = strings.TrimSpace(strings.TrimLeft(h, "#"))
+			field := ""
+			for _, s := range RFOSections {
+				if strings.EqualFold(h, s.Heading) {
+					field = s.Field
+				}
+			}
+			if field == "" {
+				var names []string
+				for _, s := range RFOSections {
+					names = append(names, "## "+s.Heading)
+				}
+				return t, fmt.Errorf("line %d: unknown section %q; use %s", line, h, strings.Join(names, ", "))
+			}
+			cur = field
+			sections[cur] = &strings.Builder{}
+			continue
+		}
+		if cur == "" {
+			if strings.TrimSpace(l) != "" {
+				return t, fmt.Errorf("line %d: text before the first section heading (start with \"## Summary\")", line)
+			}
+			continue
+		}
+		sections[cur].WriteString(l + "\n")
+	}
+	get := func(f string) (string, bool) {
+		b, ok := sections[f]
+		if !ok {
+			return "", false
+		}
+		return strings.TrimSpace(b.String()), true
+	}
+	for f, dst := range map[string]*string{"summary": &t.Summary, "impact": &t.Impact, "root_cause": &t.RootCause, "mitigation": &t.Mitigation, "follow_up": &t.FollowUp} {
+		if v, ok := get(f); ok {
+			*dst = v
+		}
+	}
+	if v, ok := get("timeline"); ok {
+		tl, err := r.ParseTimeline(v)
+		if err != nil {
+			return t, fmt.Errorf("Timeline: %w", err)
+		}
+		t.Timeline = tl
+	}
+	return t, nil
+}
+
+// TimelineLayout is how timeline lines are written for editing, in the
+// runbook's primary zone.
+const TimelineLayout = "2006-01-02 15:04"
+
+// FormatTimeline writes a timeline for editing: one "- YYYY-MM-DD HH:MM: text" a line.
+func (r *Runbook) FormatTimeline(tl []TimelineLine) string {
+	var b strings.Builder
+	for _, l := range tl {
+		fmt.Fprintf(&b, "- %s: %s\n", l.At.In(r.Zones[0]).Format(TimelineLayout), l.Text)
+	}
+	return b.String()
+}
+
+// ParseTimeline reads lines written by FormatTimeline (edited by a person).
+func (r *Runbook) ParseTimeline(s string) ([]TimelineLine, error) {
+	var out []TimelineLine
+	for i, l := range strings.Split(s, "\n") {
+		l = strings.TrimSpace(l)
+		if l == "" {
+			continue
+		}
+		l = strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(l, "-"), "*"))
+		if len(l) < len(TimelineLayout)+1 {
+			return nil, fmt.Errorf("line %d %q: write \"- YYYY-MM-DD HH:MM: what happened\"", i+1, l)
+		}
+		at, err := time.ParseInLocation(TimelineLayout, l[:len(TimelineLayout)], r.Zones[0])
+		if err != nil {
+			return nil, fmt.Errorf("line %d %q: write \"- YYYY-MM-DD HH:MM: what happened\" (times in %s)", i+1, l, r.Zones[0])
+		}
+		text := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(l[len(TimelineLayout):]), ":"))
+		if text == "" {
+			return nil, fmt.Errorf("line %d: the entry has no text", i+1)
+		}
+		out = append(out, TimelineLine{At: at.UTC(), Text: text})
+	}
+	if len(out) == 0 {
+		return nil, errors.New("the timeline is empty")
+	}
+	return out, nil
+}
