@@ -185,8 +185,10 @@ func (r *Runbook) buildChannels(c *Config, md toml.MetaData, opt Options, file s
 			if errors.As(err, &ce) {
 				return nil, err
 			}
-			if strings.HasPrefix(err.Error(), "toml:") {
-				return nil, typeError(file, err)
+			if i := strings.Index(err.Error(), "toml: line "); i >= 0 {
+				ce := typeError(file, errors.New(err.Error()[i:])).(*ConfigError)
+				ce.Msg = where + ": " + ce.Msg
+				return nil, ce
 			}
 			return nil, &ConfigError{File: file, Msg: fmt.Sprintf("%s (%s): %v", where, tn.Name, err)}
 		}

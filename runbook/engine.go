@@ -25,6 +25,13 @@ type Draft struct {
 	Message   string
 }
 
+// UsageError is a request that cannot be carried out as asked (a bad status,
+// service or transition): nothing was written. Commands exit 2 on it.
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
 // PublishOptions control one publish.
 type PublishOptions struct {
 	DryRun bool
@@ -121,7 +128,7 @@ func (r *Runbook) Publish(ctx context.Context, id string, d Draft, opt PublishOp
 		events = inc.Events
 	}
 	if err := r.checkDraft(inc, d); err != nil {
-		return nil, err
+		return nil, &UsageError{err}
 	}
 	upd := Event{Kind: KindUpdate, At: now, By: r.Responder, Host: r.Host, Status: d.Status, Message: d.Message,
 		Accounts: d.Accounts, Channels: r.channelNames(), ID: "~pending-update"}
@@ -158,7 +165,7 @@ func (r *Runbook) Publish(ctx context.Context, id string, d Draft, opt PublishOp
 			return nil, err
 		}
 		if err := r.checkDraft(inc, d); err != nil {
-			return nil, err
+			return nil, &UsageError{err}
 		}
 		events = inc.Events
 	}

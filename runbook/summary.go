@@ -18,8 +18,8 @@ type Summary struct {
 	Accounts    int       `json:"accounts,omitempty"`
 	StartedAt   time.Time `json:"started_at"`
 	OpenedAt    time.Time `json:"opened_at"`
-	ResolvedAt  time.Time `json:"resolved_at"`
-	LastPublic  time.Time `json:"last_public_update"`
+	ResolvedAt  time.Time `json:"resolved_at,omitzero"`
+	LastPublic  time.Time `json:"last_public_update,omitzero"`
 	Updates     int       `json:"updates"`
 	Undelivered int       `json:"undelivered"`
 	HasRFO      bool      `json:"rfo"`

@@ -88,7 +88,13 @@ func (a *app) publish(c *cobra.Command, id string, d runbook.Draft, f *publishFl
 func renderFailure(w io.Writer, res *runbook.Result, err error) error {
 	var re *runbook.RenderError
 	if errors.As(err, &re) && res != nil {
-		printRendered(w, res.Rendered)
+		var over []runbook.Rendered
+		for _, x := range res.Rendered {
+			if x.Over() {
+				over = append(over, x)
+			}
+		}
+		printRendered(w, over)
 	}
 	return err
 }

@@ -123,7 +123,8 @@ func run(args []string, sys *system) int {
 	if errors.As(err, &ee) {
 		return ee.code
 	}
-	if errors.Is(err, runbook.ErrUnknownIncident) {
+	var ue *runbook.UsageError
+	if errors.Is(err, runbook.ErrUnknownIncident) || errors.As(err, &ue) {
 		return exitUsage
 	}
 	return exitFailed

@@ -49,6 +49,9 @@ footer{margin-top:3rem;color:#666;font-size:.85rem}
 var funcs = template.FuncMap{
 	"utc":   func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
 	"title": titleCase,
+	// safe marks HTML rendered by templates.Markdown, which escapes
+	// everything the responder typed.
+	"safe": func(s string) template.HTML { return template.HTML(s) }, // #nosec G203
 	"names": func(ss []publishers.Service) string {
 		n := make([]string, len(ss))
 		for i, s := range ss {
@@ -65,14 +68,14 @@ var indexTmpl = template.Must(template.New("index").Funcs(funcs).Parse(layout + 
 {{range .}}<article>
 <h3><a href="incidents/{{.ID}}.html">{{.Title}}</a> <span class="tag {{.Status}}">{{title .Status}}</span></h3>
 <p class="meta">Since {{utc .StartedAt}}{{with .Services}} · {{names .}}{{end}}</p>
-{{with index .Updates 0}}<div>{{.HTML}}</div><p class="meta">{{title .Status}} · {{utc .At}}</p>{{end}}
+{{with index .Updates 0}}<div>{{safe .HTML}}</div><p class="meta">{{title .Status}} · {{utc .At}}</p>{{end}}
 </article>
 {{end}}{{end}}
 {{with .Site.Services}}<h2>Services</h2>
 <ul class="services">{{range .}}<li><span>{{.Name}}</span><span class="tag {{.Status}}">{{title .Status}}</span></li>{{end}}</ul>{{end}}
 <h2>Recent history</h2>
 {{with .Site.History}}<ul>{{range .}}<li><a href="incidents/{{.ID}}.html">{{.Title}}</a> <span class="meta">{{utc .StartedAt}}{{with .Services}} · {{names .}}{{end}}</span>{{if .RFOURL}} · <a href="incidents/{{.ID}}-rfo.html">Reason For Outage</a>{{end}}</li>
-{{end}}</ul>{{else}}<p>No incidents recorded.</p>{{end}}
+{{end}}</ul>{{else}}<p>No resolved incidents recently.</p>{{end}}
 {{template "bottom" .}}`))
 
 var incidentTmpl = template.Must(template.New("incident").Funcs(funcs).Parse(layout + `{{template "top" .}}
