@@ -181,7 +181,7 @@ func Open(loc Location, opt Options) (*Runbook, error) {
 	if r.Templates, err = templates.Load(tdir, r.Zones); err != nil {
 		return nil, err
 	}
-	r.Store = &Store{Dir: filepath.Join(loc.Dir, "incidents")}
+	r.Store = &Store{Dir: filepath.Join(loc.Dir, "incidents"), CacheDir: opt.StateDir}
 	r.Responder = cfg.Responder
 	if r.Responder == "" {
 		r.Responder = opt.Getenv("USER")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -23,6 +24,10 @@ import (
 // Store keeps incidents as folders of event files under Dir.
 type Store struct {
 	Dir string // the incidents/ folder
+	// CacheDir, when set, keeps a rebuildable cache of each incident's
+	// events there (one JSON file an incident), so that reading thousands
+	// of incidents does not parse every event file every time.
+	CacheDir string
 
 	mu   sync.Mutex
 	last time.Time // the newest event time this process wrote
@@ -171,10 +176,48 @@ func randomSuffix() string {
 // Events reads an incident's log in order. Temp files and dotfiles are
 // ignored; an event file that cannot be read is an error naming the file.
 func (s *Store) Events(id string) ([]Event, error) {
-	if !s.Exists(id) {
+	if !validID(id) {
 		return nil, fmt.Errorf("%w %q", ErrUnknownIncident, id)
 	}
 	dir := filepath.Join(s.Dir, id)
+	st, err := os.Stat(dir)
+	if err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("%w %q", ErrUnknownIncident, id)
+	}
+	if s.CacheDir == "" {
+		return s.readEvents(dir)
+	}
+	start := time.Now()
+	cache := filepath.Join(s.CacheDir, "events", id+".json")
+	var c eventCache
+	if b, err := os.ReadFile(cache); err == nil && json.Unmarshal(b, &c) == nil &&
+		c.Version == eventCacheVersion && c.Stamp != 0 && c.Stamp == st.ModTime().UnixNano() {
+		return c.Events, nil
+	}
+	events, err := s.readEvents(dir)
+	if err != nil {
+		return nil, err
+	}
+	if stamp := cacheStamp(st.ModTime(), start); stamp != 0 {
+		if b, err := json.Marshal(eventCache{Version: eventCacheVersion, Stamp: stamp, Events: events}); err == nil &&
+			os.MkdirAll(filepath.Dir(cache), 0o700) == nil {
+			_ = writeAtomic(filepath.Dir(cache), id+".json", b)
+		}
+	}
+	return events, nil
+}
+
+// eventCache is one incident's events as last read, valid while its folder's
+// modification time is unchanged (see cacheStamp).
+type eventCache struct {
+	Version int     `json:"version"`
+	Stamp   int64   `json:"stamp"`
+	Events  []Event `json:"events"`
+}
+
+const eventCacheVersion = 1
+
+func (s *Store) readEvents(dir string) ([]Event, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err

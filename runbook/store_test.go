@@ -213,3 +213,51 @@ func TestFoldLifecycle(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestEventCache(t *testing.T) {
+	s, id := newStore(t)
+	s.CacheDir = t.TempDir()
+	dir := filepath.Join(s.Dir, id)
+	if err := s.Append(id, &Event{Kind: KindNote, Text: "one"}); err != nil {
+		t.Fatal(err)
+	}
+	// A folder changed just now is not cached: another event could land
+	// within the same clock tick without changing its time.
+	if _, err := s.Events(id); err != nil {
+		t.Fatal(err)
+	}
+	cache := filepath.Join(s.CacheDir, "events", id+".json")
+	if _, err := os.Stat(cache); err == nil {
+		t.Fatal("a folder changed just now was cached")
+	}
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(dir, old, old)
+	if evs, _ := s.Events(id); len(evs) != 1 {
+		t.Fatalf("events = %d", len(evs))
+	}
+	if _, err := os.Stat(cache); err != nil {
+		t.Fatal("an old folder was not cached")
+	}
+	// The cache is used while the folder is unchanged...
+	os.WriteFile(cache, []byte(strings.Replace(mustRead(t, cache), `"one"`, `"from cache"`, 1)), 0o600)
+	if evs, _ := s.Events(id); evs[0].Text != "from cache" {
+		t.Fatalf("cache not used: %+v", evs)
+	}
+	// ...and a new event invalidates it.
+	if err := s.Append(id, &Event{Kind: KindNote, Text: "two"}); err != nil {
+		t.Fatal(err)
+	}
+	evs, _ := s.Events(id)
+	if len(evs) != 2 || evs[0].Text != "one" || evs[1].Text != "two" {
+		t.Fatalf("after append: %+v", evs)
+	}
+}
+
+func mustRead(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

@@ -45,6 +45,17 @@ func Summarize(inc *Incident) Summary {
 		HasRFO: len(inc.Updates) > len(inc.PublicUpdates())}
 }
 
+// cacheStamp is the stamp a cache entry computed at start may carry: the
+// folder's modification time, or 0 (never valid) when that time is so recent
+// that another event could still be added within the same clock tick without
+// changing it (file times come from a coarse clock).
+func cacheStamp(mtime, start time.Time) int64 {
+	if start.Sub(mtime) < 2*time.Second {
+		return 0
+	}
+	return mtime.UnixNano()
+}
+
 // summaryCache is a rebuildable cache of summaries, kept in the user's state
 // directory, never in the runbook: an entry is valid while its incident
 // folder's modification time is unchanged (adding an event file changes it).
@@ -58,7 +69,7 @@ type cachedSummary struct {
 	Summary Summary `json:"summary"`
 }
 
-const summaryCacheVersion = 2
+const summaryCacheVersion = 3
 
 // Summaries returns every incident's summary, newest first, reading only the
 // incidents that changed since the cache was written.
@@ -76,6 +87,7 @@ func (r *Runbook) Summaries() ([]Summary, error) {
 		cache = summaryCache{Version: summaryCacheVersion, Entries: map[string]cachedSummary{}}
 	}
 	changed := len(cache.Entries) != len(ids)
+	start := time.Now()
 	out := make([]Summary, 0, len(ids))
 	for _, id := range ids {
 		st, err := os.Stat(filepath.Join(r.Store.Dir, id))
@@ -92,7 +104,7 @@ func (r *Runbook) Summaries() ([]Summary, error) {
 			return nil, err
 		}
 		s := Summarize(inc)
-		cache.Entries[id] = cachedSummary{Stamp: stamp, Summary: s}
+		cache.Entries[id] = cachedSummary{Stamp: cacheStamp(st.ModTime(), start), Summary: s}
 		changed = true
 		out = append(out, s)
 	}

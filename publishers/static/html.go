@@ -109,14 +109,25 @@ func (p *Publisher) render(rel string, t *template.Template, s *Site) error {
 	return writeFile(p.dir, rel, b.Bytes())
 }
 
-func (p *Publisher) writePage(rel string, t *template.Template, pg *Page, inc publishers.Incident) error {
+// renderPage writes a page straight into dir (a staging folder of a full build).
+func (p *Publisher) renderPage(dir, name string, t *template.Template, pg *Page, inc publishers.Incident) error {
 	var b bytes.Buffer
 	v := view{PageTitle: pg.Title, Org: p.org, Root: "../", Generated: p.now().UTC().Format("2006-01-02 15:04 UTC"),
 		Inc: inc, Body: template.HTML(pg.HTML)} // #nosec: rendered by templates.Markdown, responder text escaped
 	if err := t.Execute(&b, v); err != nil {
 		return err
 	}
-	return writeFile(p.dir, rel, b.Bytes())
+	return os.WriteFile(filepath.Join(dir, name), b.Bytes(), 0o644)
+}
+
+func (p *Publisher) writePage(rel string, t *template.Template, pg *Page, inc publishers.Incident, sync bool) error {
+	var b bytes.Buffer
+	v := view{PageTitle: pg.Title, Org: p.org, Root: "../", Generated: p.now().UTC().Format("2006-01-02 15:04 UTC"),
+		Inc: inc, Body: template.HTML(pg.HTML)} // #nosec: rendered by templates.Markdown, responder text escaped
+	if err := t.Execute(&b, v); err != nil {
+		return err
+	}
+	return write(p.dir, rel, b.Bytes(), sync)
 }
 
 // Atom (RFC 4287) types.
@@ -205,6 +216,13 @@ func (p *Publisher) writeFeed(s *Site) error {
 
 // writeFile writes dir/rel atomically (temp file, sync, rename).
 func writeFile(dir, rel string, data []byte) error {
+	return write(dir, rel, data, true)
+}
+
+// write writes dir/rel through a temp file and a rename, so a reader never
+// sees half a page; with sync it also survives a power cut. A full build
+// skips the per-file sync: it is cheap to run again.
+func write(dir, rel string, data []byte, sync bool) error {
 	p := filepath.Join(dir, rel)
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
@@ -218,10 +236,12 @@ func writeFile(dir, rel string, data []byte) error {
 		os.Remove(f.Name())
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return err
+	if sync {
+		if err := f.Sync(); err != nil {
+			f.Close()
+			os.Remove(f.Name())
+			return err
+		}
 	}
 	if err := f.Close(); err != nil {
 		os.Remove(f.Name())

@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/BurntSushi/toml"
@@ -115,12 +116,12 @@ func (p *Publisher) Publish(ctx context.Context, post publishers.Post) (publishe
 	if post.Kind == publishers.KindRFO {
 		e.RFOURL = p.URLFor(post.Incident.ID, publishers.KindRFO)
 		page = &Page{Title: post.Title, HTML: post.HTML}
-		if err := p.writePage(pagePath(e.ID, publishers.KindRFO), rfoTmpl, page, post.Incident); err != nil {
+		if err := p.writePage(pagePath(e.ID, publishers.KindRFO), rfoTmpl, page, post.Incident, true); err != nil {
 			return publishers.Receipt{}, err
 		}
 	} else {
 		page = &Page{Title: post.Title, HTML: post.HTML}
-		if err := p.writePage(pagePath(e.ID, publishers.KindUpdate), incidentTmpl, page, post.Incident); err != nil {
+		if err := p.writePage(pagePath(e.ID, publishers.KindUpdate), incidentTmpl, page, post.Incident, true); err != nil {
 			return publishers.Receipt{}, err
 		}
 	}
@@ -145,27 +146,79 @@ type Page struct {
 	RFO      *Page  // the RFO post, if any
 }
 
-// Build renders the whole site from every incident's page, replacing what is
-// there. Pages may come in any order.
-func (p *Publisher) Build(pages []Page) error {
-	site := &Site{}
-	for i := range pages {
-		pg := &pages[i]
-		e := entryOf(pg.Incident, p.URLFor(pg.Incident.ID, publishers.KindUpdate))
-		if err := p.writePage(pagePath(e.ID, publishers.KindUpdate), incidentTmpl, pg, pg.Incident); err != nil {
+// Builder renders the whole site from the records, page by page, replacing
+// what is there. Incident pages go into a staging folder that replaces
+// incidents/ at Finish, so readers never see a half-built site. Add is safe
+// for concurrent use; memory stays flat however many incidents there are.
+type Builder struct {
+	p     *Publisher
+	stage string
+	mu    sync.Mutex
+	site  Site
+	n     int
+}
+
+// NewBuilder starts a full build.
+func (p *Publisher) NewBuilder() (*Builder, error) {
+	if err := os.MkdirAll(p.dir, 0o755); err != nil {
+		return nil, err
+	}
+	stage, err := os.MkdirTemp(p.dir, ".build-")
+	if err != nil {
+		return nil, err
+	}
+	return &Builder{p: p, stage: stage}, nil
+}
+
+// Add renders one incident's page (and its RFO page).
+func (b *Builder) Add(pg Page) error {
+	e := entryOf(pg.Incident, b.p.URLFor(pg.Incident.ID, publishers.KindUpdate))
+	if err := b.p.renderPage(b.stage, e.ID+".html", incidentTmpl, &pg, pg.Incident); err != nil {
+		return err
+	}
+	if pg.RFO != nil {
+		e.RFOURL = b.p.URLFor(e.ID, publishers.KindRFO)
+		if err := b.p.renderPage(b.stage, e.ID+"-rfo.html", rfoTmpl, pg.RFO, pg.Incident); err != nil {
 			return err
 		}
-		if pg.RFO != nil {
-			e.RFOURL = p.URLFor(e.ID, publishers.KindRFO)
-			if err := p.writePage(pagePath(e.ID, publishers.KindRFO), rfoTmpl, pg.RFO, pg.Incident); err != nil {
-				return err
-			}
-		}
-		site.Incidents = append(site.Incidents, e)
 	}
-	site.trim()
-	return p.writeSite(site)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.site.Incidents = append(b.site.Incidents, e)
+	if b.n++; len(b.site.Incidents) > 4*History {
+		b.site.trim()
+	}
+	return nil
 }
+
+// Finish swaps the new pages in and writes the index, feed and status.json.
+func (b *Builder) Finish() error {
+	live := filepath.Join(b.p.dir, "incidents")
+	old := ""
+	if _, err := os.Stat(live); err == nil {
+		old = b.stage + "-old"
+		if err := os.Rename(live, old); err != nil {
+			return err
+		}
+	}
+	if err := os.Chmod(b.stage, 0o755); err != nil {
+		return err
+	}
+	if err := os.Rename(b.stage, live); err != nil {
+		return err
+	}
+	if old != "" {
+		_ = os.RemoveAll(old)
+	}
+	b.site.trim()
+	return b.p.writeSite(&b.site)
+}
+
+// Abort removes the staging folder of a failed build.
+func (b *Builder) Abort() { _ = os.RemoveAll(b.stage) }
+
+// Pages returns how many incident pages were added.
+func (b *Builder) Pages() int { return b.n }
 
 func (p *Publisher) readSummary() (*Site, error) {
 	b, err := os.ReadFile(filepath.Join(p.dir, "status.json"))

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+
+	"github.com/incident-cli/incident/runbook"
+)
+
+// terminal runs the real binary in a pseudo-terminal, as a responder would.
+type terminal struct {
+	t    *testing.T
+	pty  *os.File
+	cmd  *exec.Cmd
+	mu   sync.Mutex
+	out  bytes.Buffer
+	seen int // how much of out has been matched
+	keys int // keystrokes sent (a typed text counts as its characters, Enter as one)
+	done chan struct{}
+}
+
+var ansi = regexp.MustCompile(`\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]|\x1b\][^\x07]*\x07`)
+
+func startTerminal(t *testing.T, env []string, args ...string) *terminal {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(env, "INCIDENT_TEST_MAIN=1")
+	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 50, Cols: 120})
+	if err != nil {
+		t.Fatal(err)
+	}
+	term := &terminal{t: t, pty: f, cmd: cmd, done: make(chan struct{})}
+	go func() {
+		defer close(term.done)
+		buf := make([]byte, 4096)
+		for {
+			n, err := f.Read(buf)
+			term.mu.Lock()
+			term.out.Write(buf[:n])
+			term.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() { f.Close(); _ = cmd.Process.Kill() })
+	return term
+}
+
+// waitFor waits until the screen output (escape codes removed) shows re
+// after what was already matched.
+func (term *terminal) waitFor(re string) {
+	term.t.Helper()
+	rx := regexp.MustCompile(re)
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		term.mu.Lock()
+		text := ansi.ReplaceAllString(term.out.String(), "")
+		term.mu.Unlock()
+		if loc := rx.FindStringIndex(text[min(term.seen, len(text)):]); loc != nil {
+			term.seen += loc[1]
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	term.mu.Lock()
+	defer term.mu.Unlock()
+	term.t.Fatalf("timed out waiting for %q; the screen showed:\n%s", re, ansi.ReplaceAllString(term.out.String(), ""))
+}
+
+func (term *terminal) typeText(s string) {
+	term.keys += len([]rune(s))
+	term.pty.WriteString(s)
+}
+
+func (term *terminal) enter() {
+	term.keys++
+	term.pty.WriteString("\r")
+	time.Sleep(50 * time.Millisecond) // let the form move its focus
+}
+
+func (term *terminal) wait() int {
+	select {
+	case <-term.done:
+	case <-time.After(15 * time.Second):
+		term.t.Fatal("the command did not exit")
+	}
+	_ = term.cmd.Wait()
+	return term.cmd.ProcessState.ExitCode()
+}
+
+// TestOpenAtTerminal runs `incident open` in a pseudo-terminal with the full
+// TUI, types a title and accepts every default: the update must be published
+// with at most 5 keystrokes after the title. Then Ctrl-C interrupts the rest
+// of the checklist, and running open again resumes at step 2.
+func TestOpenAtTerminal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the binary in a terminal")
+	}
+	work := t.TempDir()
+	rb := filepath.Join(work, "rb")
+	if _, err := runbook.Init(rb, false); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"HOME=" + work, "XDG_STATE_HOME=" + filepath.Join(work, "state"), "XDG_DATA_HOME=" + filepath.Join(work, "data"),
+		"XDG_CONFIG_HOME=" + filepath.Join(work, "config"), "INCIDENT_RUNBOOK=" + rb, "TERM=xterm-256color", "USER=alice",
+		"PATH=" + os.Getenv("PATH"), "TZ=UTC"}
+
+	term := startTerminal(t, env, "open")
+	term.waitFor(`Step 1 of 6: Inform customers`)
+	term.waitFor(`Title`)
+	term.typeText("IMAP/POP login failures")
+	titleKeys := term.keys
+	term.enter() // title -> services
+	term.waitFor(`Affected services`)
+	term.enter() // services (none picked) -> next form
+	term.waitFor(`We are investigating problems`)
+	term.enter() // the pre-filled message -> accounts
+	term.waitFor(`Accounts affected`)
+	term.enter() // accounts (empty) -> preview and confirm
+	term.waitFor(`Publish to status page\?`)
+	term.enter() // Publish
+	term.waitFor(`✓ status page: file://`)
+	after := term.keys - titleKeys
+	t.Logf("published after the title plus %d keystrokes", after)
+	if after > 5 {
+		t.Errorf("%d keystrokes after the title, want at most 5", after)
+	}
+	term.waitFor(`Step 2 of 6: Call the on-call colleague`)
+	term.pty.WriteString("\x03") // Ctrl-C
+	if code := term.wait(); code != 130 {
+		t.Errorf("exit code after Ctrl-C = %d, want 130", code)
+	}
+
+	loc := runbook.Location{Dir: rb}
+	book, err := runbook.Open(loc, runbook.Options{Getenv: func(k string) string {
+		for _, e := range env {
+			if v, ok := strings.CutPrefix(e, k+"="); ok {
+				return v
+			}
+		}
+		return ""
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sums, _ := book.Summaries()
+	if len(sums) != 1 || sums[0].Updates != 1 || sums[0].Undelivered != 0 {
+		t.Fatalf("summaries = %+v", sums)
+	}
+	inc, _ := book.Store.Load(sums[0].ID)
+	if len(inc.Steps) != 1 || inc.Steps[0].Step != "inform-customers" || inc.Steps[0].Outcome != "published" || inc.Steps[0].By != "alice" {
+		t.Fatalf("steps = %+v", inc.Steps)
+	}
+
+	// Running open again offers to resume the unfinished checklist.
+	term = startTerminal(t, env, "open")
+	term.waitFor(`open checklist of .* is unfinished`)
+	term.enter() // Resume
+	term.waitFor(`Step 2 of 6: Call the on-call colleague`)
+	term.enter() // Done
+	term.waitFor(`Step 3 of 6`)
+	term.pty.WriteString("\x03")
+	term.wait()
+	inc, _ = book.Store.Load(sums[0].ID)
+	if len(inc.Steps) != 2 || inc.Steps[1].Step != "escalate" || inc.Steps[1].Outcome != "done" || inc.Steps[1].Run != inc.Steps[0].Run {
+		t.Fatalf("after resume, steps = %+v", inc.Steps)
+	}
+	if len(inc.PublicUpdates()) != 1 {
+		t.Errorf("resume published again: %d updates", len(inc.PublicUpdates()))
+	}
+}
