@@ -103,6 +103,14 @@ type Verifier interface {
 	Verify(ctx context.Context) (string, error)
 }
 
+// LimitLoader is implemented by channels whose length limit depends on the
+// service (a Mastodon instance's max_characters). The engine calls it, with
+// a short deadline, before it renders; on failure the channel keeps its
+// default limit.
+type LimitLoader interface {
+	LoadLimit(ctx context.Context)
+}
+
 // Locator is implemented by status pages that know the public URL of an
 // incident's page before publishing it (static, hugo). The engine uses it to
 // check link-channel lengths against the real URL.

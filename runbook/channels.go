@@ -12,9 +12,12 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/incident-cli/incident/publishers"
+	"github.com/incident-cli/incident/publishers/discourse"
 	"github.com/incident-cli/incident/publishers/hugo"
+	"github.com/incident-cli/incident/publishers/mastodon"
 	"github.com/incident-cli/incident/publishers/static"
 	"github.com/incident-cli/incident/publishers/statuspage"
+	"github.com/incident-cli/incident/publishers/webhook"
 	"github.com/incident-cli/incident/publishers/wordpress"
 	"github.com/incident-cli/incident/templates"
 )
@@ -36,6 +39,9 @@ func channelTypes() map[string]channelType {
 		"wordpress":  {statusPage: true, new: wordpress.New, keys: wordpress.Keys},
 		"statuspage": {statusPage: true, new: statuspage.New, keys: statuspage.Keys},
 		"hugo":       {statusPage: true, new: hugo.New, keys: hugo.Keys},
+		"discourse":  {template: templates.ForumFile, new: discourse.New, keys: discourse.Keys},
+		"mastodon":   {template: templates.SocialFile, new: mastodon.New, keys: mastodon.Keys},
+		"webhook":    {template: templates.SocialFile, new: webhook.New, keys: webhook.Keys},
 	}
 }
 

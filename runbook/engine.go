@@ -135,6 +135,7 @@ func (r *Runbook) Publish(ctx context.Context, id string, d Draft, opt PublishOp
 	if d.Via != "open" {
 		upd.Services, upd.Severity, upd.StartedAt = d.Services, d.Severity, d.StartedAt
 	}
+	r.loadLimits(ctx)
 	prospective := Fold(inc.ID, append(slices.Clone(inc.Events), upd))
 	u := prospective.Updates[len(prospective.Updates)-1]
 	url := r.linkURL(prospective)
@@ -445,4 +446,19 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// loadLimits asks channels whose limit depends on the service for it, all at
+// once, within two seconds; a channel that does not answer keeps its default.
+func (r *Runbook) loadLimits(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, ch := range r.Links {
+		if l, ok := ch.Pub.(publishers.LimitLoader); ok {
+			wg.Add(1)
+			go func() { defer wg.Done(); l.LoadLimit(ctx) }()
+		}
+	}
+	wg.Wait()
 }

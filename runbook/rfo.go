@@ -173,6 +173,7 @@ func (r *Runbook) PublishRFO(ctx context.Context, id string, t RFOText, opt RFOO
 	}
 	upd := Event{Kind: KindUpdate, Post: "rfo", At: r.Now(), By: r.Responder, Host: r.Host, Status: Resolved,
 		Message: t.Summary, RFO: &t, Channels: channels, ID: "~pending-rfo"}
+	r.loadLimits(ctx)
 	prospective := Fold(inc.ID, append(inc.Events, upd))
 	u := prospective.Updates[len(prospective.Updates)-1]
 	rendered, err := r.renderRFOAll(prospective, u)

@@ -153,7 +153,7 @@ func Open(loc Location, opt Options) (*Runbook, error) {
 		opt.Now = time.Now
 	}
 	if opt.HTTP == nil {
-		opt.HTTP = &http.Client{Timeout: 30 * time.Second}
+		opt.HTTP = &http.Client{Timeout: 30 * time.Second, CheckRedirect: sameHostRedirects}
 	}
 	if opt.StateDir == "" {
 		opt.StateDir = StateDir(opt.Getenv, loc.Dir)
@@ -258,6 +258,19 @@ func (r *Runbook) CheckServices(ids []string) error {
 			}
 			return fmt.Errorf("%s (the runbook lists: %v)", msg, valid)
 		}
+	}
+	return nil
+}
+
+// sameHostRedirects follows a redirect only within the same host: Go drops
+// Authorization on a cross-host redirect, but not a channel's own credential
+// headers (Api-Key, ...), which must never reach another host.
+func sameHostRedirects(req *http.Request, via []*http.Request) error {
+	if len(via) >= 5 {
+		return errors.New("too many redirects")
+	}
+	if req.URL.Host != via[0].URL.Host || (via[0].URL.Scheme == "https" && req.URL.Scheme != "https") {
+		return http.ErrUseLastResponse
 	}
 	return nil
 }

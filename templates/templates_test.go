@@ -1,0 +1,250 @@
+package templates
+
+import (
+	"flag"
+	stdhtml "html"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// golden compares got with testdata/golden/name, or rewrites it with -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	p := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from the golden file (go test -update rewrites it)\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+func zones(t *testing.T) []*time.Location {
+	t.Helper()
+	oslo, err := time.LoadLocation("Europe/Oslo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []*time.Location{oslo, time.UTC}
+}
+
+// sample is an incident across a day boundary: it starts at 23:40 Oslo time.
+func sample() *Data {
+	start := time.Date(2026, 11, 27, 22, 40, 0, 0, time.UTC)
+	d := &Data{
+		Organization: "Example Mail",
+		Incident: Incident{ID: "2026-11-27-imap-pop-login-failures", Title: "IMAP/POP login failures", Status: "identified",
+			Severity: "major", Services: []Service{{"imap", "IMAP/POP"}, {"smtp", "Outgoing mail (SMTP)"}}, Accounts: 1200,
+			StartedAt: start, OpenedAt: start.Add(6 * time.Minute)},
+		URL:     "https://status.example.com/incidents/2026-11-27-imap-pop-login-failures.html",
+		Cadence: 30 * time.Minute,
+	}
+	d.Updates = []Update{
+		{Number: 1, Status: "investigating", Message: "We are investigating reports of IMAP and POP login failures.", Author: "alice", At: start.Add(6 * time.Minute)},
+		{Number: 2, Status: "identified", Message: "A brute-force attack overloads the IMAP servers.\n\nWe are blocking the attacking networks.", Author: "bob", At: start.Add(41 * time.Minute)},
+	}
+	d.Update = d.Updates[1]
+	return d
+}
+
+func TestDefaultTemplatesGolden(t *testing.T) {
+	set, err := Load("", zones(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{StatusFile, TitleFile, ForumFile, SocialFile, MessageFile} {
+		got, err := set.Render(name, sample())
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		golden(t, name+".golden", got)
+	}
+	html, err := Markdown(mustRender(t, set, StatusFile, sample()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "status.html.golden", html)
+
+	d := sample()
+	d.Incident.Status, d.Incident.ResolvedAt = "resolved", d.Incident.StartedAt.Add(95*time.Minute)
+	d.RFOURL = "https://status.example.com/incidents/2026-11-27-imap-pop-login-failures-rfo.html"
+	d.RFO = &RFO{Summary: "IMAP and POP logins failed for 95 minutes.", RootCause: "A brute-force attack.",
+		Mitigation: "We blocked the attacking networks.", FollowUp: "- Rate limits per network (Alice, 4 Dec)",
+		Timeline:         []TimelineEntry{{At: d.Incident.StartedAt, Text: "The problem began."}, {At: d.Incident.ResolvedAt, Text: "Resolved."}},
+		FirstUpdateAfter: 6 * time.Minute, UpdateCount: 3, LongestGap: 35 * time.Minute, Cadence: 30 * time.Minute, Duration: 95 * time.Minute}
+	for _, name := range []string{RFOFile, TitleFile, SocialFile, ForumFile} {
+		golden(t, "rfo-"+name+".golden", mustRender(t, set, name, d))
+	}
+}
+
+func mustRender(t *testing.T, set *Set, name string, d *Data) string {
+	t.Helper()
+	s, err := set.Render(name, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestOverrides(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "social.txt.tmpl"), []byte(`{{ .Incident.Title }} -> {{ .URL }}`), 0o644)
+	os.WriteFile(filepath.Join(dir, "broken.txt.tmpl"), []byte(`{{ .Incident.Nope }}`), 0o644)
+	set, err := Load(dir, zones(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := mustRender(t, set, SocialFile, sample())
+	if got != "IMAP/POP login failures -> "+sample().URL+"\n" {
+		t.Errorf("override not used: %q", got)
+	}
+	_, err = set.Render("broken.txt.tmpl", sample())
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "broken.txt.tmpl")) || !strings.Contains(err.Error(), "Nope") {
+		t.Errorf("err = %v, want it to name the file and field", err)
+	}
+	os.WriteFile(filepath.Join(dir, "bad.txt.tmpl"), []byte(`{{ if }}`), 0o644)
+	if _, err := Load(dir, nil); err == nil || !strings.Contains(err.Error(), "bad.txt.tmpl") {
+		t.Errorf("parse error = %v", err)
+	}
+}
+
+// xssVectors are classic payloads (from the OWASP XSS filter evasion cheat
+// sheet and the html5sec list) a responder might paste, by mistake or not.
+var xssVectors = []string{
+	`<script>alert(1)</script>`,
+	`"><img src=x onerror=alert(1)>`,
+	`<img src="javascript:alert('XSS');">`,
+	`<svg/onload=alert(1)>`,
+	`<iframe src="javascript:alert(1)"></iframe>`,
+	`[click](javascript:alert(1))`,
+	`[click](JaVaScRiPt:alert(1))`,
+	`[click](vbscript:msgbox(1))`,
+	`[click](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)`,
+	`![x](javascript:alert(1))`,
+	`<a href="javascript:alert(1)">x</a>`,
+	`<body onload=alert(1)>`,
+	`<div style="background:url(javascript:alert(1))">`,
+	`<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>`,
+	`<!--<script>-->alert(1)`,
+	`<details open ontoggle=alert(1)>`,
+	"<scr<script>ipt>alert(1)</script>",
+	`<a href="&#106;avascript:alert(1)">x</a>`,
+	`[x](&#106;avascript:alert(1))`,
+	"<object data=\"javascript:alert(1)\">",
+	"`<script>`",
+	"    <script>alert(1)</script>",
+	"<https://example.com/\"onmouseover=\"alert(1)>",
+	`<input autofocus onfocus=alert(1)>`,
+}
+
+var (
+	tagRE     = regexp.MustCompile(`<([a-zA-Z][a-zA-Z0-9]*)([^>]*)>`)
+	handlerRE = regexp.MustCompile(`(?i)\son[a-z]+\s*=`)
+	schemeRE  = regexp.MustCompile(`^[a-z][a-z0-9+.-]*$`)
+	// scriptSchemes run code or load a document of their own when followed.
+	scriptSchemes = map[string]bool{"javascript": true, "vbscript": true, "data": true, "livescript": true, "mocha": true}
+	urlAttrRE     = regexp.MustCompile(`(?i)\s(?:href|src)\s*=\s*"([^"]*)"`)
+	safeTags      = map[string]bool{"p": true, "h1": true, "h2": true, "h3": true, "h4": true, "strong": true, "em": true, "del": true,
+		"ul": true, "ol": true, "li": true, "code": true, "pre": true, "br": true, "hr": true, "a": true, "img": true,
+		"blockquote": true, "table": true, "thead": true, "tbody": true, "tr": true, "th": true, "td": true}
+)
+
+// unsafeHTML says what in html could run script, or "" when nothing can:
+// only known inert tags, no event handler attributes, no link or image
+// target with a scheme that runs code (javascript:, vbscript:, data:).
+func unsafeHTML(html string) string {
+	for _, m := range tagRE.FindAllStringSubmatch(html, -1) {
+		tag, attrs := strings.ToLower(m[1]), m[2]
+		if !safeTags[tag] {
+			return "tag <" + tag + ">"
+		}
+		if handlerRE.MatchString(attrs) {
+			return "event handler in " + m[0]
+		}
+		for _, u := range urlAttrRE.FindAllStringSubmatch(attrs, -1) {
+			// Browsers drop tabs and newlines in URLs and read entities.
+			v := strings.ToLower(strings.TrimSpace(stdhtml.UnescapeString(strings.NewReplacer("\t", "", "\n", "", "\r", "").Replace(u[1]))))
+			if i := strings.IndexAny(v, ":/?#"); i >= 0 && v[i] == ':' {
+				scheme := v[:i]
+				if schemeRE.MatchString(scheme) && scriptSchemes[scheme] {
+					return "URL scheme " + scheme + " in " + m[0]
+				}
+			}
+		}
+	}
+	return ""
+}
+
+func TestMarkdownEscapesEverythingTyped(t *testing.T) {
+	for _, v := range xssVectors {
+		html, err := Markdown("### Update\n\n" + v + "\n")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if why := unsafeHTML(html); why != "" {
+			t.Errorf("vector %q: %s in\n%s", v, why, html)
+		}
+	}
+	// Ordinary Markdown still works.
+	html, _ := Markdown("We **blocked** [the networks](https://example.com/x) & <3 Oslo")
+	if !strings.Contains(html, `<a href="https://example.com/x">`) || !strings.Contains(html, "&amp; &lt;3") {
+		t.Errorf("plain markdown broken: %s", html)
+	}
+}
+
+func FuzzRender(f *testing.F) {
+	for _, v := range xssVectors {
+		f.Add(v, "IMAP <b>down</b>")
+	}
+	f.Add("{{ .Incident.Title }}", "{{")
+	set, err := Load("", []*time.Location{time.UTC})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, message, title string) {
+		d := sample()
+		d.Update.Message, d.Updates[1].Message, d.Incident.Title = message, message, title
+		for _, name := range []string{StatusFile, TitleFile, ForumFile, SocialFile} {
+			s, err := set.Render(name, d)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if name == SocialFile || name == ForumFile {
+				if !strings.Contains(s, d.URL) {
+					t.Fatalf("%s lost the link: %q", name, s)
+				}
+			}
+			html, err := Markdown(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if why := unsafeHTML(html); why != "" {
+				t.Fatalf("%s: %s in HTML:\n%s", name, why, html)
+			}
+		}
+	})
+}
+
+func TestDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		20 * time.Second: "under a minute", 45 * time.Minute: "45 min", 2 * time.Hour: "2 h",
+		125 * time.Minute: "2 h 5 min", 27 * time.Hour: "1 d 3 h", 48 * time.Hour: "2 d", -5 * time.Minute: "5 min",
+	} {
+		if got := Duration(d); got != want {
+			t.Errorf("Duration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
