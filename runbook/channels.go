@@ -237,6 +237,11 @@ func (r *Runbook) buildChannels(c *Config, md toml.MetaData, opt Options, file s
 		}
 		r.Links = append(r.Links, ch)
 	}
+	if l, ok := r.StatusPage.Pub.(publishers.Locator); ok && len(r.Links) > 0 {
+		if u := l.URLFor("x", publishers.KindUpdate); strings.HasPrefix(u, "file://") {
+			return &ConfigError{File: file, Msg: "[status_page] needs `base_url` (its public URL): the link channels point customers to it, and they cannot open a file on this machine"}
+		}
+	}
 	if src == nil {
 		return nil
 	}

@@ -2,6 +2,7 @@ package runbook
 
 import (
 	"fmt"
+	"path"
 	"strings"
 
 	"github.com/incident-cli/incident/publishers"
@@ -72,6 +73,11 @@ func (r *Runbook) renderStatus(inc *Incident, u *Update, rfoURL string) (Rendere
 	x := Rendered{Channel: ch.Name, Type: ch.Type, StatusPage: true, Template: templates.StatusFile}
 	d := r.data(inc, u, "")
 	d.RFOURL = rfoURL
+	if rest, ok := strings.CutPrefix(rfoURL, "file://"); ok {
+		// A page read from disk links to its neighbour relatively (Markdown
+		// drops file: links, and the folder may move).
+		d.RFOURL = path.Base(rest)
+	}
 	var err error
 	if x.Title, err = r.Templates.Render(templates.TitleFile, d); err != nil {
 		return x, err
