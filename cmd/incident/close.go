@@ -37,14 +37,17 @@ to write the Reason For Outage.
 			}
 			a.warnUndelivered(c.ErrOrStderr(), inc)
 			d := runbook.Draft{Via: "close", Accounts: acc, Status: runbook.Resolved, Message: strings.TrimSpace(f.message)}
-			if d.Message == "" {
-				if a.canPrompt() {
-					return a.walkPhase(c, "close", id, d, &f)
+			switch {
+			case d.Message == "" && a.canPrompt():
+				if err := a.walkPhase(c, "close", id, d, &f); err != nil {
+					return err
 				}
+			case d.Message == "":
 				return usageErrorf("--message is required when no one can answer prompts (stdin is not a terminal, or --no-input)")
-			}
-			if err := a.publish(c, id, d, &f); err != nil {
-				return err
+			default:
+				if err := a.publish(c, id, d, &f); err != nil {
+					return err
+				}
 			}
 			if rfo && !f.dryRun {
 				return a.runRFO(c, id)

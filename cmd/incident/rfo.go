@@ -166,15 +166,21 @@ func (w *walker) composeRFO(ctx context.Context) (string, error) {
 	zone := rb.Zones[0].String()
 	err := w.forms.Run(ctx,
 		huh.NewGroup(
-			huh.NewText().Title("Summary").Description("What happened, in two or three sentences").Value(&t.Summary).Validate(nonEmpty("a summary")),
+			huh.NewText().Title("Summary").Description("What happened, in two or three sentences").Value(&t.Summary).Validate(nonEmptyOr("a summary", &t.Summary)),
 			huh.NewText().Title("Impact").Description("How it felt to customers (services, accounts and duration are added)").Value(&t.Impact),
-			huh.NewText().Title("Root cause").Value(&t.RootCause).Validate(nonEmpty("the root cause")),
-			huh.NewText().Title("What we did").Value(&t.Mitigation).Validate(nonEmpty("what was done")),
-			huh.NewText().Title("What we are changing").Description("Follow-up actions, with owners").Value(&t.FollowUp).Validate(nonEmpty("the follow-up")),
+			huh.NewText().Title("Root cause").Value(&t.RootCause).Validate(nonEmptyOr("the root cause", &t.RootCause)),
+			huh.NewText().Title("What we did").Value(&t.Mitigation).Validate(nonEmptyOr("what was done", &t.Mitigation)),
+			huh.NewText().Title("What we are changing").Description("Follow-up actions, with owners").Value(&t.FollowUp).Validate(nonEmptyOr("the follow-up", &t.FollowUp)),
 		),
-		huh.NewGroup(huh.NewText().Title("Timeline").Lines(12).
+		huh.NewGroup(huh.NewText().Title(timelineTitle(w.forms.Accessible)).Lines(12).
 			Description("Generated from the record; edit, drop or add lines \"- YYYY-MM-DD HH:MM: text\" ("+zone+")").
-			Value(&timeline).Validate(func(s string) error { _, err := rb.ParseTimeline(s); return err })),
+			Value(&timeline).Validate(func(s string) error {
+				if strings.TrimSpace(s) == "" {
+					s = timeline // an empty line keeps it (accessible mode)
+				}
+				_, err := rb.ParseTimeline(s)
+				return err
+			})),
 	)
 	if saveErr := rb.SaveRFODraft(w.id, *t); saveErr != nil {
 		return "", saveErr
@@ -219,4 +225,11 @@ func (a *app) resolveResolvedID(args []string) (string, error) {
 		return cands[0], nil
 	}
 	return "", usageErrorf("name the incident: %d recently resolved incidents have no RFO yet (`incident list --all` shows them)", len(cands))
+}
+
+func timelineTitle(accessible bool) string {
+	if accessible { // one line a prompt: keep the generated timeline, edit it later with --from
+		return "Timeline (Enter keeps the generated timeline; edit it later with `incident rfo --from`)"
+	}
+	return "Timeline"
 }

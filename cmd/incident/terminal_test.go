@@ -179,3 +179,58 @@ func TestOpenAtTerminal(t *testing.T) {
 		t.Errorf("resume published again: %d updates", len(inc.PublicUpdates()))
 	}
 }
+
+// TestCloseRFOAccessible closes an incident at a screen-reader terminal
+// (ACCESSIBLE=1: plain line-by-line prompts) and writes the RFO in the same
+// session: close --rfo.
+func TestCloseRFOAccessible(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the binary in a terminal")
+	}
+	work := t.TempDir()
+	rb := filepath.Join(work, "rb")
+	if _, err := runbook.Init(rb, false); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"HOME=" + work, "XDG_STATE_HOME=" + filepath.Join(work, "state"), "INCIDENT_RUNBOOK=" + rb,
+		"TERM=xterm", "ACCESSIBLE=1", "USER=bob", "PATH=" + os.Getenv("PATH"), "TZ=UTC"}
+	open := exec.Command(os.Args[0], "open", "--title", "IMAP/POP login failures", "--service", "imap", "--message", "We are investigating.", "--yes")
+	open.Env = append(env, "INCIDENT_TEST_MAIN=1")
+	if out, err := open.CombinedOutput(); err != nil {
+		t.Fatalf("open: %v\n%s", err, out)
+	}
+
+	term := startTerminal(t, env, "close", "--rfo")
+	line := func(prompt, answer string) {
+		t.Helper()
+		term.waitFor(prompt)
+		term.pty.WriteString(answer + "\r")
+	}
+	line(`Step 1 of 3: Verify the fix.*\n(?s:.*)Enter a number between 1 and 2:`, "1")
+	line(`Message \(Enter keeps: .*work normally again`, "")
+	line(`Publish to status page\? \[Y/n\]`, "y")
+	term.waitFor(`✓ status page: file://`)
+	line(`Step 3 of 3: Schedule the RFO(?s:.*)Enter a number between 1 and 2:`, "1")
+	line(`Step 1 of 2: Review the timeline(?s:.*)Enter a number between 1 and 2:`, "1")
+	line(`Summary`, "IMAP and POP logins failed for an hour.")
+	line(`Impact`, "")
+	line(`Root cause`, "A brute-force attack exhausted the IMAP workers.")
+	line(`What we did`, "We blocked the attacking network.")
+	line(`What we are changing`, "Per-network connection limits.")
+	line(`Timeline \(Enter keeps`, "")
+	line(`Publish the RFO\? \[Y/n\]`, "y")
+	term.waitFor(`Reason For Outage of`)
+	if code := term.wait(); code != 0 {
+		t.Fatalf("exit %d; the screen showed:\n%s", code, ansi.ReplaceAllString(term.out.String(), ""))
+	}
+	pages, _ := filepath.Glob(filepath.Join(rb, "site", "incidents", "*-rfo.html"))
+	if len(pages) != 1 {
+		t.Fatalf("RFO pages: %v", pages)
+	}
+	b, _ := os.ReadFile(pages[0])
+	for _, want := range []string{"IMAP and POP logins failed for an hour.", "A brute-force attack exhausted", "The problem began.|We opened an incident.", "How we communicated"} {
+		if !regexp.MustCompile(want).Match(b) {
+			t.Errorf("the RFO page lacks %q", want)
+		}
+	}
+}

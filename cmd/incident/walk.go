@@ -198,7 +198,7 @@ func (w *walker) Publish(ctx context.Context, item checklists.Item) (string, err
 	var first []huh.Field
 	if w.phase == "open" {
 		first = append(first, huh.NewInput().Title("Title").Description("What customers see, e.g. \"IMAP/POP login failures\"").
-			Value(&d.Title).Validate(nonEmpty("a title")))
+			Value(&d.Title).Validate(nonEmptyOr("a title", &d.Title)))
 		if len(rb.Config.Services) > 0 {
 			var opts []huh.Option[string]
 			for _, s := range rb.Config.Services {
@@ -229,7 +229,11 @@ func (w *walker) Publish(ctx context.Context, item checklists.Item) (string, err
 	} else if inc != nil && inc.Accounts > 0 {
 		accounts = strconv.Itoa(inc.Accounts)
 	}
-	second := []huh.Field{huh.NewText().Title("Message").Description("Markdown; alt+enter for a new line").Value(&d.Message).Validate(nonEmpty("a message"))}
+	title := "Message"
+	if w.forms.Accessible { // accessible prompts show neither the description nor the value
+		title = "Message (Enter keeps: " + d.Message + ")"
+	}
+	second := []huh.Field{huh.NewText().Title(title).Description("Markdown; alt+enter for a new line").Value(&d.Message).Validate(nonEmptyOr("a message", &d.Message))}
 	if w.phase == "open" {
 		second = append(second, huh.NewInput().Title("Accounts affected (optional estimate)").Value(&accounts).Validate(optionalCount))
 	}
@@ -345,9 +349,12 @@ func (w *walker) Field(field string) (string, []checklists.Choice, func(string) 
 	}
 }
 
-func nonEmpty(what string) func(string) error {
+// nonEmptyOr requires a value, unless the field already holds one: huh's
+// accessible prompts validate what was typed before falling back to the
+// field's value, so an empty line must be allowed to keep it.
+func nonEmptyOr(what string, current *string) func(string) error {
 	return func(s string) error {
-		if strings.TrimSpace(s) == "" {
+		if strings.TrimSpace(s) == "" && strings.TrimSpace(*current) == "" {
 			return fmt.Errorf("%s is required", what)
 		}
 		return nil
