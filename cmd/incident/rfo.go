@@ -175,12 +175,12 @@ func (w *walker) composeRFO(ctx context.Context) (string, error) {
 		huh.NewGroup(huh.NewText().Title(timelineTitle(w.forms.Accessible)).Lines(12).
 			Description("Generated from the record; edit, drop or add lines \"- YYYY-MM-DD HH:MM: text\" ("+zone+")").
 			Value(&timeline).Validate(func(s string) error {
-				if strings.TrimSpace(s) == "" {
-					s = timeline // an empty line keeps it (accessible mode)
-				}
-				_, err := rb.ParseTimeline(s)
-				return err
-			})),
+			if strings.TrimSpace(s) == "" {
+				s = timeline // an empty line keeps it (accessible mode)
+			}
+			_, err := rb.ParseTimeline(s)
+			return err
+		})),
 	)
 	if saveErr := rb.SaveRFODraft(w.id, *t); saveErr != nil {
 		return "", saveErr
