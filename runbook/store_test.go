@@ -261,3 +261,27 @@ func mustRead(t *testing.T, p string) string {
 	}
 	return string(b)
 }
+
+func TestOpenSummariesFollowChanges(t *testing.T) {
+	rb := testRunbook(t, nil)
+	id := open(t, rb).Incident.ID
+	dir := filepath.Join(rb.Store.Dir, id)
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(dir, old, old)
+	for range 2 { // the second call is served by the index
+		sums, err := rb.OpenSummaries()
+		if err != nil || len(sums) != 1 || sums[0].Status != Investigating {
+			t.Fatalf("open summaries = %+v, %v", sums, err)
+		}
+	}
+	// Another machine closes it (an event file arrives, say by git pull).
+	if err := rb.Store.Append(id, &Event{Kind: KindUpdate, Status: Resolved, Message: "fixed"}); err != nil {
+		t.Fatal(err)
+	}
+	if sums, _ := rb.OpenSummaries(); len(sums) != 0 {
+		t.Fatalf("closed incident still open: %+v", sums)
+	}
+	if all, _ := rb.Summaries(); len(all) != 1 || all[0].Status != Resolved {
+		t.Fatalf("all = %+v", all)
+	}
+}

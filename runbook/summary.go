@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"time"
 )
@@ -118,6 +119,7 @@ func (r *Runbook) Summaries() ([]Summary, error) {
 			_ = writeAtomic(r.StateDir, "summaries.json", b)
 		}
 	}
+	r.writeOpenIndex(ids, cache)
 	sort.Slice(out, func(i, j int) bool {
 		if !out[i].OpenedAt.Equal(out[j].OpenedAt) {
 			return out[i].OpenedAt.After(out[j].OpenedAt)
@@ -125,4 +127,64 @@ func (r *Runbook) Summaries() ([]Summary, error) {
 		return out[i].ID > out[j].ID
 	})
 	return out, nil
+}
+
+// openIndex is a small second cache for the commands that run every minute
+// (status) or only need open incidents: every incident's stamp, in id
+// order, and the open incidents' summaries.
+type openIndex struct {
+	Version int       `json:"version"`
+	IDs     []string  `json:"ids"`
+	Stamps  []int64   `json:"stamps"`
+	Open    []Summary `json:"open"`
+}
+
+func (r *Runbook) writeOpenIndex(ids []string, cache summaryCache) {
+	idx := openIndex{Version: summaryCacheVersion, IDs: ids, Stamps: make([]int64, len(ids)), Open: []Summary{}}
+	for i, id := range ids {
+		c := cache.Entries[id]
+		idx.Stamps[i] = c.Stamp
+		if c.Summary.Open() {
+			idx.Open = append(idx.Open, c.Summary)
+		}
+	}
+	if b, err := json.Marshal(idx); err == nil && os.MkdirAll(r.StateDir, 0o700) == nil {
+		_ = writeAtomic(r.StateDir, "open.json", b)
+	}
+}
+
+// OpenSummaries returns the open incidents' summaries, newest first. While
+// no incident changed since the index was written it reads one small file
+// and stats each incident folder; otherwise it falls back to Summaries.
+func (r *Runbook) OpenSummaries() ([]Summary, error) {
+	ids, err := r.Store.IDs()
+	if err != nil {
+		return nil, err
+	}
+	var idx openIndex
+	if b, err := os.ReadFile(filepath.Join(r.StateDir, "open.json")); err == nil && json.Unmarshal(b, &idx) == nil &&
+		idx.Version == summaryCacheVersion && slices.Equal(idx.IDs, ids) {
+		fresh := true
+		for i, id := range ids {
+			st, err := os.Stat(filepath.Join(r.Store.Dir, id))
+			if err != nil || idx.Stamps[i] == 0 || st.ModTime().UnixNano() != idx.Stamps[i] {
+				fresh = false
+				break
+			}
+		}
+		if fresh {
+			return idx.Open, nil
+		}
+	}
+	all, err := r.Summaries()
+	if err != nil {
+		return nil, err
+	}
+	var open []Summary
+	for _, s := range all {
+		if s.Open() {
+			open = append(open, s)
+		}
+	}
+	return open, nil
 }

@@ -26,7 +26,11 @@ last_public_update, updates, undelivered (times in RFC 3339, UTC).`,
 			if err != nil {
 				return err
 			}
-			sums, err := rb.Summaries()
+			summaries := rb.OpenSummaries
+			if all {
+				summaries = rb.Summaries
+			}
+			sums, err := summaries()
 			if err != nil {
 				return err
 			}

@@ -217,7 +217,7 @@ func (a *app) resolveID(args []string) (string, error) {
 		}
 		return args[0], nil
 	}
-	sums, err := rb.Summaries()
+	sums, err := rb.OpenSummaries()
 	if err != nil {
 		return "", err
 	}

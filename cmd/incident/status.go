@@ -49,7 +49,7 @@ last_public_update, next_update_due, overdue, overdue_by, undelivered.`,
 				}
 				return err
 			}
-			sums, err := rb.Summaries()
+			sums, err := rb.OpenSummaries()
 			if err != nil {
 				if nagios {
 					fmt.Fprintf(c.OutOrStdout(), "INCIDENT UNKNOWN - %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
