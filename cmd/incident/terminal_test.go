@@ -44,8 +44,18 @@ func startTerminal(t *testing.T, env []string, args ...string) *terminal {
 		buf := make([]byte, 4096)
 		for {
 			n, err := f.Read(buf)
+			chunk := buf[:n]
+			// Answer what a terminal answers: the background colour
+			// (OSC 11) and the cursor position (DSR), which termenv asks
+			// for and would otherwise wait seconds for.
+			if bytes.Contains(chunk, []byte("\x1b]11;?")) {
+				f.WriteString("\x1b]11;rgb:0000/0000/0000\x1b\\")
+			}
+			if bytes.Contains(chunk, []byte("\x1b[6n")) {
+				f.WriteString("\x1b[1;1R")
+			}
 			term.mu.Lock()
-			term.out.Write(buf[:n])
+			term.out.Write(chunk)
 			term.mu.Unlock()
 			if err != nil {
 				return
