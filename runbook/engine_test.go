@@ -64,7 +64,7 @@ func (f *fakeChannel) count() int {
 
 // testRunbook opens the embedded runbook in a temp dir with the given link
 // channels, and a retry policy that does not sleep.
-func testRunbook(t *testing.T, links map[string]*fakeChannel) *Runbook {
+func testRunbook(t testing.TB, links map[string]*fakeChannel) *Runbook {
 	t.Helper()
 	dir := t.TempDir()
 	rb, err := Open(Location{Dir: dir, Embedded: true}, Options{Getenv: func(string) string { return "" }, StateDir: t.TempDir()})
@@ -82,7 +82,7 @@ func testRunbook(t *testing.T, links map[string]*fakeChannel) *Runbook {
 	return rb
 }
 
-func open(t *testing.T, rb *Runbook) *Result {
+func open(t testing.TB, rb *Runbook) *Result {
 	t.Helper()
 	res, err := rb.Publish(context.Background(), "", Draft{Via: "open", Title: "IMAP/POP login failures", Services: []string{"imap"},
 		Status: Investigating, Message: "We are investigating."}, PublishOptions{})

@@ -216,6 +216,9 @@ func (a *app) runbook() (*runbook.Runbook, error) {
 		return nil, err
 	}
 	a.rb, a.loc = rb, loc
+	if w := rb.PermissionWarning(); w != "" {
+		fmt.Fprintln(a.sys.Err, "warning: "+w)
+	}
 	return rb, nil
 }
 
