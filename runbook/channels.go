@@ -12,11 +12,13 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/incident-cli/incident/publishers"
+	"github.com/incident-cli/incident/publishers/bluesky"
 	"github.com/incident-cli/incident/publishers/discourse"
 	"github.com/incident-cli/incident/publishers/hugo"
 	"github.com/incident-cli/incident/publishers/mastodon"
 	"github.com/incident-cli/incident/publishers/static"
 	"github.com/incident-cli/incident/publishers/statuspage"
+	"github.com/incident-cli/incident/publishers/twitter"
 	"github.com/incident-cli/incident/publishers/webhook"
 	"github.com/incident-cli/incident/publishers/wordpress"
 	"github.com/incident-cli/incident/templates"
@@ -42,6 +44,8 @@ func channelTypes() map[string]channelType {
 		"discourse":  {template: templates.ForumFile, new: discourse.New, keys: discourse.Keys},
 		"mastodon":   {template: templates.SocialFile, new: mastodon.New, keys: mastodon.Keys},
 		"webhook":    {template: templates.SocialFile, new: webhook.New, keys: webhook.Keys},
+		"twitter":    {template: templates.SocialFile, new: twitter.New, keys: twitter.Keys},
+		"bluesky":    {template: templates.SocialFile, new: bluesky.New, keys: bluesky.Keys},
 	}
 }
 
