@@ -253,6 +253,8 @@ func (r *Runbook) buildChannels(c *Config, md toml.MetaData, opt Options, file s
 		switch {
 		case table == "":
 			return configKeys
+		case table == "sync":
+			return syncKeys
 		case table == "service" || strings.HasPrefix(table, "service#"):
 			return []string{"id", "name"}
 		case table == "status_page":

@@ -22,6 +22,7 @@ type Config struct {
 	Services          []Service        `toml:"service"`
 	StatusPage        toml.Primitive   `toml:"status_page"`
 	Channels          []toml.Primitive `toml:"channel"`
+	Sync              SyncConfig       `toml:"sync"`
 }
 
 // Service is one [[service]] of the runbook.
@@ -206,4 +207,4 @@ func nearest(name string, valid []string) string {
 }
 
 // configKeys are the top-level keys of incident.toml.
-var configKeys = []string{"organization", "zones", "first_update_within", "cadence", "responder", "service", "status_page", "channel"}
+var configKeys = []string{"organization", "zones", "first_update_within", "cadence", "responder", "service", "status_page", "channel", "sync"}

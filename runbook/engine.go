@@ -38,6 +38,8 @@ type PublishOptions struct {
 	// OnResult is called as each channel's result arrives (from several
 	// goroutines, one at a time).
 	OnResult func(ChannelResult)
+
+	skip map[string]string // update id/channel -> why another machine has it
 }
 
 // ChannelResult is one channel's outcome.
@@ -239,6 +241,15 @@ func (r *Runbook) Retry(ctx context.Context, id string, opt PublishOptions) (*Re
 		return nil, err
 	}
 	res := &Result{Incident: inc}
+	if r.Sync != nil {
+		if opt.skip, err = r.claim(ctx, id); err != nil {
+			return nil, err
+		}
+		if inc, err = r.Store.Load(id); err != nil {
+			return nil, err
+		}
+		res.Incident = inc
+	}
 	for i := range inc.Updates {
 		u := inc.Updates[i]
 		if !undelivered(u) {
@@ -288,6 +299,9 @@ func (r *Runbook) deliver(ctx context.Context, inc *Incident, u *Update, opt Pub
 	url := ""
 	if d := u.Delivery(sp.Name); d != nil && d.State == Sent {
 		url = d.Receipt.URL
+	} else if why, ok := opt.skip[u.Event.ID+"/"+sp.Name]; ok && d != nil {
+		report(ChannelResult{Channel: sp.Name, Type: sp.Type, StatusPage: true, Skipped: true, Error: why})
+		return results
 	} else if d != nil {
 		publish := r.publishStatus
 		if u.RFO {
@@ -314,6 +328,10 @@ func (r *Runbook) deliver(ctx context.Context, inc *Incident, u *Update, opt Pub
 	for _, ch := range r.Links {
 		d := u.Delivery(ch.Name)
 		if d == nil || d.State == Sent {
+			continue
+		}
+		if why, ok := opt.skip[u.Event.ID+"/"+ch.Name]; ok {
+			report(ChannelResult{Channel: ch.Name, Type: ch.Type, Skipped: true, Error: why})
 			continue
 		}
 		wg.Add(1)

@@ -65,6 +65,7 @@ type Delivery struct {
 	Attempts  int
 	Permanent bool
 	At        time.Time // of the last result
+	Claims    []Event   // claims by machines about to deliver it (see ClaimTTL)
 }
 
 // Fold computes an incident's state from its events (already in order).
@@ -118,6 +119,12 @@ func Fold(id string, events []Event) *Incident {
 			} else {
 				d.State, d.Error, d.Permanent = Failed, e.Error, e.Permanent
 				d.Attempts += e.Attempts
+			}
+		case KindClaim:
+			if u := byID[e.Update]; u != nil {
+				if d := u.Delivery(e.Channel); d != nil {
+					d.Claims = append(d.Claims, e)
+				}
 			}
 		case KindNote:
 			inc.Notes = append(inc.Notes, e)

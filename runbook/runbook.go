@@ -37,6 +37,8 @@ type Runbook struct {
 	StateDir   string // the user's state directory for this runbook (caches, sessions)
 	// RetryPolicy overrides DefaultRetry when its Attempts is set (tests).
 	RetryPolicy RetryPolicy
+	// Sync is set when the runbook is shared through git ([sync] git = true).
+	Sync *Sync
 
 	now func() time.Time
 }
@@ -182,6 +184,15 @@ func Open(loc Location, opt Options) (*Runbook, error) {
 		return nil, err
 	}
 	r.Store = &Store{Dir: filepath.Join(loc.Dir, "incidents"), CacheDir: opt.StateDir}
+	if cfg.Sync.Git {
+		r.Sync = &Sync{Dir: loc.Dir, Timeout: cfg.Sync.Timeout.Duration, Pushes: cfg.Sync.Pushes}
+		if r.Sync.Timeout == 0 {
+			r.Sync.Timeout = 20 * time.Second
+		}
+		if r.Sync.Pushes == 0 {
+			r.Sync.Pushes = 3
+		}
+	}
 	r.Responder = cfg.Responder
 	if r.Responder == "" {
 		r.Responder = opt.Getenv("USER")

@@ -1,11 +1,14 @@
 package runbook
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/incident-cli/incident/checklists"
 	"github.com/incident-cli/incident/templates"
@@ -43,6 +46,15 @@ name = "Outgoing mail (SMTP)"
 [[service]]
 id = "webmail"
 name = "Webmail"
+
+# Share this runbook with your colleagues through git: pull before reading,
+# commit and push the incident records after writing. Publishing never waits
+# for git: when the remote cannot be reached, the command says sync is
+# pending and the next command (or ` + "`incident sync`" + `) pushes.
+# [sync]
+# git = true
+# timeout = "20s"      # per git call
+# pushes = 3           # attempts at a rejected push, each after a rebase
 
 # Exactly one status page: where the canonical update lives.
 [status_page]
@@ -110,8 +122,19 @@ incidents/*/.tmp-*
 // existing file unless force, and then writes nothing at all. It returns the
 // files written.
 func Init(dir string, force bool) ([]string, error) {
+	return InitWith(dir, force, false)
+}
+
+// InitWith is Init; with git it also turns on [sync] git = true, makes the
+// directory a git repository if it is not inside one, and commits the
+// scaffold.
+func InitWith(dir string, force, git bool) ([]string, error) {
+	config := scaffoldConfig
+	if git {
+		config = strings.Replace(config, "# [sync]\n# git = true\n", "[sync]\ngit = true\n", 1)
+	}
 	files := map[string][]byte{
-		ConfigFile:   []byte(scaffoldConfig),
+		ConfigFile:   []byte(config),
 		".gitignore": []byte(scaffoldGitignore),
 	}
 	add := func(sub string, fsys fs.FS) error {
@@ -159,5 +182,29 @@ func Init(dir string, force bool) ([]string, error) {
 		}
 		written = append(written, p)
 	}
+	if git {
+		if err := initGit(dir); err != nil {
+			return written, err
+		}
+	}
 	return written, nil
+}
+
+// initGit makes dir a git repository (unless it is inside one) and commits
+// the scaffold.
+func initGit(dir string) error {
+	s := &Sync{Dir: dir, Timeout: 20 * time.Second}
+	ctx := context.Background()
+	if _, err := s.git(ctx, "rev-parse", "--git-dir"); err != nil {
+		if _, err := s.git(ctx, "init", "--quiet"); err != nil {
+			return err
+		}
+	}
+	if _, err := s.git(ctx, "add", "--", "."); err != nil {
+		return err
+	}
+	if _, err := s.git(ctx, "commit", "--quiet", "--no-verify", "-m", "incident: the runbook", "--", "."); err != nil {
+		return fmt.Errorf("%w; set your name and email (git config --global user.name/user.email) and commit the runbook yourself", err)
+	}
+	return nil
 }

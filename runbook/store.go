@@ -29,8 +29,23 @@ type Store struct {
 	// of incidents does not parse every event file every time.
 	CacheDir string
 
-	mu   sync.Mutex
-	last time.Time // the newest event time this process wrote
+	mu      sync.Mutex
+	last    time.Time // the newest event time this process wrote
+	written []Written
+}
+
+// Written is an event this process wrote.
+type Written struct {
+	Incident string
+	ID       string
+	Kind     EventKind
+}
+
+// Written lists the events this process wrote, in order.
+func (s *Store) Written() []Written {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Written(nil), s.written...)
 }
 
 // ErrUnknownIncident is returned for an id that has no folder.
@@ -129,7 +144,13 @@ func (s *Store) Append(id string, e *Event) error {
 	}
 	dir := filepath.Join(s.Dir, id)
 	e.ID = e.At.Format("20060102T150405.000000000Z") + "-" + string(e.Kind) + "-" + randomSuffix()
-	return writeAtomic(dir, e.ID+".toml", buf.Bytes())
+	if err := writeAtomic(dir, e.ID+".toml", buf.Bytes()); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.written = append(s.written, Written{Incident: id, ID: e.ID, Kind: e.Kind})
+	s.mu.Unlock()
+	return nil
 }
 
 func writeAtomic(dir, name string, data []byte) (err error) {
@@ -275,6 +296,9 @@ func (s *Store) IDs() ([]string, error) {
 // order (publish, retry). The kernel drops a dead process's lock, so a crash
 // never leaves a deadlock. It waits until ctx is done.
 func (s *Store) Lock(ctx context.Context, id string) (unlock func(), err error) {
+	if !s.Exists(id) {
+		return nil, fmt.Errorf("%w %q", ErrUnknownIncident, id)
+	}
 	fl := flock.New(filepath.Join(s.Dir, id, ".lock"))
 	ok, err := fl.TryLockContext(ctx, 20*time.Millisecond)
 	if err != nil {

@@ -10,7 +10,7 @@ import (
 )
 
 func (a *app) newInitCmd() *cobra.Command {
-	var force bool
+	var force, git bool
 	c := &cobra.Command{
 		Use:   "init [DIR]",
 		Short: "Scaffold a runbook: incident.toml, templates/, checklists/, incidents/",
@@ -26,7 +26,7 @@ defaults to edit, and incidents/. Refuses to overwrite existing files unless --f
 					dir = filepath.Join(a.sys.WD, dir)
 				}
 			}
-			written, err := runbook.Init(dir, force)
+			written, err := runbook.InitWith(dir, force, git)
 			if err != nil {
 				return err
 			}
@@ -35,9 +35,13 @@ defaults to edit, and incidents/. Refuses to overwrite existing files unless --f
 				fmt.Fprintln(c.OutOrStdout(), rel)
 			}
 			fmt.Fprintf(c.ErrOrStderr(), "runbook created in %s: edit incident.toml (services, status page, channels), then run `incident doctor`\n", dir)
+			if git {
+				fmt.Fprintln(c.ErrOrStderr(), "git sync is on: add a remote your colleagues can reach (`git remote add origin URL && git push -u origin HEAD`)")
+			}
 			return nil
 		},
 	}
 	c.Flags().BoolVar(&force, "force", false, "overwrite existing files")
+	c.Flags().BoolVar(&git, "git", false, "share the runbook through git: turn on [sync] git = true, git init, commit")
 	return c
 }

@@ -107,6 +107,7 @@ func run(args []string, sys *system) int {
 	root.SetOut(sys.Out)
 	root.SetErr(sys.Err)
 	err := root.ExecuteContext(ctx)
+	a.syncAfter(ctx)
 	if err == nil {
 		return exitOK
 	}
@@ -176,7 +177,7 @@ holding incident.toml, else $XDG_CONFIG_HOME/incident, else the built-in default
 	root.AddCommand(
 		a.newInitCmd(), a.newOpenCmd(), a.newUpdateCmd(), a.newCloseCmd(), a.newReopenCmd(),
 		a.newRFOCmd(), a.newNoteCmd(), a.newListCmd(), a.newShowCmd(), a.newStatusCmd(), a.newRetryCmd(),
-		a.newDoctorCmd(), a.newSiteCmd(), a.newVersionCmd(),
+		a.newDoctorCmd(), a.newSiteCmd(), a.newSyncCmd(), a.newVersionCmd(),
 	)
 	for _, c := range root.Commands() {
 		c.Args = wrapArgs(c.Args)
@@ -219,6 +220,13 @@ func (a *app) runbook() (*runbook.Runbook, error) {
 	if w := rb.PermissionWarning(); w != "" {
 		fmt.Fprintln(a.sys.Err, "warning: "+w)
 	}
+	if err := rb.SyncBefore(context.Background()); err != nil {
+		return nil, err
+	}
+	if rb.Sync != nil && rb.Sync.Pending != nil {
+		fmt.Fprintf(a.sys.Err, "sync pending: could not pull the runbook (%s); going ahead with what is here\n", rb.Secrets.Redact(rb.Sync.Pending.Error()))
+		rb.Sync.Pending = nil
+	}
 	return rb, nil
 }
 
@@ -235,5 +243,21 @@ func (a *app) newVersionCmd() *cobra.Command {
 			fmt.Fprintln(c.OutOrStdout())
 			return nil
 		},
+	}
+}
+
+// syncAfter commits and pushes what the command wrote, when the runbook is
+// shared through git, and says in one line when that is pending.
+func (a *app) syncAfter(ctx context.Context) {
+	rb := a.rb
+	if rb == nil || rb.Sync == nil || len(rb.Store.Written()) == 0 {
+		return
+	}
+	if err := rb.SyncAfter(ctx, rb.CommitMessage()); err != nil {
+		fmt.Fprintln(a.sys.Err, "incident: "+rb.Secrets.Redact(err.Error()))
+		return
+	}
+	if rb.Sync.Pending != nil {
+		fmt.Fprintf(a.sys.Err, "sync pending: the records are committed here but not pushed (%s); the next command, or `incident sync`, pushes them\n", rb.Secrets.Redact(rb.Sync.Pending.Error()))
 	}
 }

@@ -1,0 +1,266 @@
+package runbook
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// laptop is one responder's clone of a runbook shared through git.
+type laptop struct {
+	rb  *Runbook
+	dir string
+}
+
+func git(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %v: %v\n%s", args, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// sharedRunbook makes a bare repository and two clones of a runbook with
+// [sync] git = true, each used by its own responder on its own machine, both
+// posting to the same forum.
+func sharedRunbook(t *testing.T, forum *fakeChannel) (remote string, a, b *laptop) {
+	t.Helper()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	t.Setenv("GIT_CONFIG_GLOBAL", filepath.Join(t.TempDir(), "gitconfig"))
+	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
+	for _, k := range []string{"GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME"} {
+		t.Setenv(k, "Responder")
+	}
+	for _, k := range []string{"GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL"} {
+		t.Setenv(k, "ops@example.com")
+	}
+	root := t.TempDir()
+	remote = filepath.Join(root, "remote.git")
+	git(t, root, "init", "--quiet", "--bare", "--initial-branch=main", remote)
+	dirA := filepath.Join(root, "alice")
+	if _, err := InitWith(dirA, false, true); err != nil {
+		t.Fatal(err)
+	}
+	git(t, dirA, "branch", "-M", "main")
+	git(t, dirA, "remote", "add", "origin", remote)
+	git(t, dirA, "push", "--quiet", "-u", "origin", "main")
+	dirB := filepath.Join(root, "bob")
+	git(t, root, "clone", "--quiet", remote, dirB)
+	mk := func(dir, who string) *laptop {
+		rb, err := Open(Location{Dir: dir}, Options{Getenv: func(string) string { return "" }, StateDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rb.Responder, rb.Host = who, who+"-laptop"
+		rb.Links = append(rb.Links, &Channel{Name: "forum", Type: "fake", Template: "social.txt.tmpl", Pub: forum})
+		rb.RetryPolicy = RetryPolicy{Attempts: 1, Base: time.Millisecond, Max: time.Millisecond, Timeout: time.Second, Budget: time.Second}
+		return &laptop{rb: rb, dir: dir}
+	}
+	return remote, mk(dirA, "alice"), mk(dirB, "bob")
+}
+
+// run does what a command does: pull, act, commit and push.
+func (l *laptop) run(t *testing.T, act func(rb *Runbook) error) {
+	t.Helper()
+	ctx := context.Background()
+	if err := l.rb.SyncBefore(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := act(l.rb); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.rb.SyncAfter(ctx, l.rb.CommitMessage()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func updateBy(id, msg string) func(*Runbook) error {
+	return func(rb *Runbook) error {
+		_, err := rb.Publish(context.Background(), id, Draft{Via: "update", Status: Identified, Message: msg}, PublishOptions{})
+		return err
+	}
+}
+
+func TestTwoLaptops(t *testing.T) {
+	forum := &fakeChannel{}
+	remote, alice, bob := sharedRunbook(t, forum)
+	var id string
+	alice.run(t, func(rb *Runbook) error {
+		res, err := rb.Publish(context.Background(), "", Draft{Via: "open", Title: "IMAP/POP login failures", Status: Investigating, Message: "Investigating."}, PublishOptions{})
+		if err == nil {
+			id = res.Incident.ID
+		}
+		return err
+	})
+	if msg := git(t, alice.dir, "log", "-1", "--format=%s"); !strings.Contains(msg, "update #1 (investigating) on "+id) {
+		t.Errorf("commit message = %q", msg)
+	}
+	// Bob, on his laptop, updates the incident Alice opened.
+	bob.run(t, updateBy(id, "Bob: found it."))
+	// Both update at once, neither having pulled the other's update.
+	var wg sync.WaitGroup
+	for _, l := range []*laptop{alice, bob} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := l.rb.Publish(context.Background(), id, Draft{Via: "update", Status: Identified, Message: "from " + l.rb.Responder}, PublishOptions{}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, l := range []*laptop{alice, bob} {
+		if err := l.rb.SyncAfter(context.Background(), l.rb.CommitMessage()); err != nil || l.rb.Sync.Pending != nil {
+			t.Fatalf("%s: push: %v %v", l.rb.Responder, err, l.rb.Sync.Pending)
+		}
+	}
+	alice.run(t, func(*Runbook) error { return nil })
+	// Bob goes offline (the remote cannot be reached) and updates anyway.
+	os.Rename(remote, remote+".away")
+	bob.run(t, updateBy(id, "Bob, offline: still on it."))
+	if bob.rb.Sync.Pending == nil {
+		t.Fatal("an unreachable remote did not leave sync pending")
+	}
+	if n := forum.count(); n != 5 {
+		t.Fatalf("offline update not published: forum has %d posts", n)
+	}
+	// Back online: the next command pushes.
+	os.Rename(remote+".away", remote)
+	bob.run(t, func(*Runbook) error { return nil })
+	if bob.rb.Sync.Pending != nil {
+		t.Fatalf("still pending: %v", bob.rb.Sync.Pending)
+	}
+	alice.run(t, func(*Runbook) error { return nil })
+
+	for _, l := range []*laptop{alice, bob} {
+		inc, err := l.rb.Store.Load(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var msgs []string
+		for _, u := range inc.PublicUpdates() {
+			msgs = append(msgs, u.Event.Message)
+		}
+		if len(msgs) != 5 || inc.Undelivered() != 0 {
+			t.Errorf("%s sees %d updates %q, %d undelivered", l.rb.Responder, len(msgs), msgs, inc.Undelivered())
+		}
+		for i, u := range inc.PublicUpdates() {
+			if u.Number != i+1 {
+				t.Errorf("%s: update %d numbered %d", l.rb.Responder, i, u.Number)
+			}
+		}
+	}
+	if forum.count() != 5 {
+		t.Errorf("forum posts = %d, want 5", forum.count())
+	}
+	if out := git(t, alice.dir, "status", "--porcelain", "--", "incidents"); out != "" {
+		t.Errorf("alice's clone is not clean:\n%s", out)
+	}
+}
+
+// TestRetryRace: a delivery failed; both laptops run retry at once. Only
+// one of them calls the forum.
+func TestRetryRace(t *testing.T) {
+	forum := &fakeChannel{}
+	_, alice, bob := sharedRunbook(t, forum)
+	var id string
+	forum.answers = []error{os.ErrDeadlineExceeded}
+	alice.run(t, func(rb *Runbook) error {
+		res, err := rb.Publish(context.Background(), "", Draft{Via: "open", Title: "IMAP", Status: Investigating, Message: "Investigating."}, PublishOptions{})
+		if err == nil {
+			id = res.Incident.ID
+		}
+		return err
+	})
+	bob.run(t, func(*Runbook) error { return nil })
+	callsBefore := forum.calls
+	var wg sync.WaitGroup
+	results := make([]*Result, 2)
+	for i, l := range []*laptop{alice, bob} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := l.rb.Retry(context.Background(), id, PublishOptions{})
+			if err != nil {
+				t.Error(err)
+			}
+			results[i] = res
+			l.rb.SyncAfter(context.Background(), l.rb.CommitMessage())
+		}()
+	}
+	wg.Wait()
+	if got := forum.calls - callsBefore; got != 1 || forum.count() != 1 {
+		t.Fatalf("the forum was called %d times (posts %d); want exactly once", got, forum.count())
+	}
+	alice.run(t, func(*Runbook) error { return nil })
+	inc, _ := alice.rb.Store.Load(id)
+	if inc.Undelivered() != 0 {
+		t.Errorf("undelivered after the race: %d", inc.Undelivered())
+	}
+}
+
+// TestClaims: a machine that claimed a delivery is left to finish it; a
+// claim older than ClaimTTL belongs to a run that died and is taken over.
+func TestClaims(t *testing.T) {
+	forum := &fakeChannel{}
+	_, alice, bob := sharedRunbook(t, forum)
+	var id string
+	forum.answers = []error{os.ErrDeadlineExceeded}
+	alice.run(t, func(rb *Runbook) error {
+		res, err := rb.Publish(context.Background(), "", Draft{Via: "open", Title: "IMAP", Status: Investigating, Message: "Investigating."}, PublishOptions{})
+		if err == nil {
+			id = res.Incident.ID
+		}
+		return err
+	})
+	// Alice's retry claims the delivery (and is, say, killed before posting).
+	if _, err := alice.rb.claim(context.Background(), id); err != nil {
+		t.Fatal(err)
+	}
+	bob.rb.SyncBefore(context.Background())
+	res, err := bob.rb.Retry(context.Background(), id, PublishOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Channels) != 1 || !res.Channels[0].Skipped || !strings.Contains(res.Channels[0].Error, "left to alice@alice-laptop") {
+		t.Fatalf("bob did not leave the claimed delivery to alice: %+v", res.Channels)
+	}
+	if forum.count() != 0 {
+		t.Fatalf("forum posts = %d", forum.count())
+	}
+	// Past ClaimTTL the claim is stale: Bob takes the delivery over.
+	later := time.Now().Add(ClaimTTL + time.Minute)
+	bob.rb.now = func() time.Time { return later }
+	res, err = bob.rb.Retry(context.Background(), id, PublishOptions{})
+	if err != nil || res.Failed() != 0 || forum.count() != 1 {
+		t.Fatalf("takeover: %v %+v, forum posts %d", err, res.Channels, forum.count())
+	}
+}
+
+func TestConflictStopsAndLosesNothing(t *testing.T) {
+	_, alice, bob := sharedRunbook(t, &fakeChannel{})
+	tmpl := filepath.Join("templates", "social.txt.tmpl")
+	os.WriteFile(filepath.Join(alice.dir, tmpl), []byte("alice {{ .URL }}\n"), 0o644)
+	git(t, alice.dir, "commit", "-qam", "alice's template")
+	git(t, alice.dir, "push", "-q")
+	os.WriteFile(filepath.Join(bob.dir, tmpl), []byte("bob {{ .URL }}\n"), 0o644)
+	git(t, bob.dir, "commit", "-qam", "bob's template")
+	err := bob.rb.SyncBefore(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "conflict") || !strings.Contains(err.Error(), "incident sync") {
+		t.Fatalf("err = %v", err)
+	}
+	// The repository is left as git left it: mid-rebase, for a person.
+	if out := git(t, bob.dir, "status"); !strings.Contains(out, "rebase") {
+		t.Errorf("git status:\n%s", out)
+	}
+}
