@@ -10,6 +10,7 @@ func (a *app) completeIncidents(openOnly bool) cobra.CompletionFunc {
 		if len(args) > 0 {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
+		a.noPull = true
 		rb, err := a.runbook()
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp

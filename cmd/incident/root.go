@@ -63,6 +63,7 @@ type app struct {
 	sys     *system
 	dir     string // --runbook
 	noInput bool
+	noPull  bool // shell completion: never wait for git
 	rb      *runbook.Runbook
 	loc     runbook.Location
 }
@@ -219,6 +220,9 @@ func (a *app) runbook() (*runbook.Runbook, error) {
 	a.rb, a.loc = rb, loc
 	if w := rb.PermissionWarning(); w != "" {
 		fmt.Fprintln(a.sys.Err, "warning: "+w)
+	}
+	if a.noPull {
+		return rb, nil
 	}
 	if err := rb.SyncBefore(context.Background()); err != nil {
 		return nil, err
