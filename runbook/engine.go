@@ -410,7 +410,14 @@ func (r *Runbook) record(inc *Incident, u *Update, ch *Channel, rec publishers.R
 	return rec, err
 }
 
-// attempt runs the retry stage for one channel.
+// ErrInterrupted is recorded for a delivery not attempted because the
+// command was interrupted (Ctrl-C): `incident retry` sends it.
+var ErrInterrupted = errors.New("not sent: the command was interrupted; `incident retry` sends it")
+
+// attempt runs the retry stage for one channel. When ctx is cancelled (the
+// first Ctrl-C), no new attempt starts and no backoff is waited out, but an
+// attempt in flight is allowed to finish (within its own timeout), so its
+// result is known and recorded.
 func (r *Runbook) attempt(ctx context.Context, ch *Channel, post publishers.Post) (publishers.Receipt, int, error) {
 	p := r.retryPolicy()
 	sleep := p.Sleep
@@ -420,10 +427,16 @@ func (r *Runbook) attempt(ctx context.Context, ch *Channel, post publishers.Post
 	start := time.Now()
 	var err error
 	for n := 1; ; n++ {
-		actx, cancel := context.WithTimeout(ctx, p.Timeout)
+		if ctx.Err() != nil {
+			if err == nil {
+				err = ErrInterrupted
+			}
+			return publishers.Receipt{}, n - 1, err
+		}
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.Timeout)
 		var rec publishers.Receipt
 		rec, err = ch.Pub.Publish(actx, post)
-		timedOut := actx.Err() == context.DeadlineExceeded && ctx.Err() == nil
+		timedOut := actx.Err() == context.DeadlineExceeded
 		cancel()
 		if err == nil {
 			return rec, n, nil

@@ -178,10 +178,11 @@ holding incident.toml, else $XDG_CONFIG_HOME/incident, else the built-in default
 	root.AddCommand(
 		a.newInitCmd(), a.newOpenCmd(), a.newUpdateCmd(), a.newCloseCmd(), a.newReopenCmd(),
 		a.newRFOCmd(), a.newNoteCmd(), a.newListCmd(), a.newShowCmd(), a.newStatusCmd(), a.newRetryCmd(),
-		a.newDoctorCmd(), a.newSiteCmd(), a.newSyncCmd(), a.newVersionCmd(),
+		a.newDoctorCmd(), a.newSiteCmd(), a.newSyncCmd(), a.newVersionCmd(), a.newGendocsCmd(),
 	)
 	for _, c := range root.Commands() {
 		c.Args = wrapArgs(c.Args)
+		a.completeFlags(c)
 	}
 	return root
 }
