@@ -2,33 +2,13 @@ package runbook
 
 import (
 	"context"
-	"flag"
+	"github.com/incident-cli/incident/internal/golden"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	p := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (go test -update creates it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from the golden file (go test -update rewrites it)\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
-}
 
 const rfoConfig = `organization = "Example Mail"
 zones = ["Europe/Oslo", "UTC"]
@@ -89,7 +69,7 @@ func TestRFOGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	tl := rb.FormatTimeline(rb.Timeline(inc))
-	golden(t, "timeline.txt", tl)
+	golden.Assert(t, "timeline.txt", tl)
 	if strings.Contains(tl, "Called bob") {
 		t.Error("a private note reached the timeline")
 	}
@@ -126,7 +106,7 @@ We blocked the attacking network and restarted the workers.
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "rfo.md", res.Rendered[0].Title+"\n\n"+res.Rendered[0].Text)
+	golden.Assert(t, "rfo.md", res.Rendered[0].Title+"\n\n"+res.Rendered[0].Text)
 
 	if _, err := rb.ParseRFO("## Summry\nx\n", text); err == nil || !strings.Contains(err.Error(), "line 1") {
 		t.Errorf("unknown heading: %v", err)

@@ -1,7 +1,7 @@
 package templates
 
 import (
-	"flag"
+	"github.com/incident-cli/incident/internal/golden"
 	stdhtml "html"
 	"os"
 	"path/filepath"
@@ -10,27 +10,6 @@ import (
 	"testing"
 	"time"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
-
-// golden compares got with testdata/golden/name, or rewrites it with -update.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	p := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from the golden file (go test -update rewrites it)\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
-}
 
 func zones(t *testing.T) []*time.Location {
 	t.Helper()
@@ -70,13 +49,13 @@ func TestDefaultTemplatesGolden(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		golden(t, name+".golden", got)
+		golden.Assert(t, name+".golden", got)
 	}
 	html, err := Markdown(mustRender(t, set, StatusFile, sample()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "status.html.golden", html)
+	golden.Assert(t, "status.html.golden", html)
 
 	d := sample()
 	d.Incident.Status, d.Incident.ResolvedAt = "resolved", d.Incident.StartedAt.Add(95*time.Minute)
@@ -86,7 +65,7 @@ func TestDefaultTemplatesGolden(t *testing.T) {
 		Timeline:         []TimelineEntry{{At: d.Incident.StartedAt, Text: "The problem began."}, {At: d.Incident.ResolvedAt, Text: "Resolved."}},
 		FirstUpdateAfter: 6 * time.Minute, UpdateCount: 3, LongestGap: 35 * time.Minute, Cadence: 30 * time.Minute, Duration: 95 * time.Minute}
 	for _, name := range []string{RFOFile, TitleFile, SocialFile, ForumFile} {
-		golden(t, "rfo-"+name+".golden", mustRender(t, set, name, d))
+		golden.Assert(t, "rfo-"+name+".golden", mustRender(t, set, name, d))
 	}
 }
 
