@@ -2,12 +2,13 @@ package runbook
 
 import (
 	"context"
-	"github.com/incident-cli/incident/internal/golden"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/incident-cli/incident/internal/golden"
 )
 
 const rfoConfig = `organization = "Example Mail"

@@ -1,7 +1,6 @@
 package templates
 
 import (
-	"github.com/incident-cli/incident/internal/golden"
 	stdhtml "html"
 	"os"
 	"path/filepath"
@@ -9,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/incident-cli/incident/internal/golden"
 )
 
 func zones(t *testing.T) []*time.Location {
