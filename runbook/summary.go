@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 )
 
@@ -90,24 +92,53 @@ func (r *Runbook) Summaries() ([]Summary, error) {
 	changed := len(cache.Entries) != len(ids)
 	start := time.Now()
 	out := make([]Summary, 0, len(ids))
+	type miss struct {
+		id    string
+		mtime time.Time
+	}
+	var misses []miss
 	for _, id := range ids {
 		st, err := os.Stat(filepath.Join(r.Store.Dir, id))
 		if err != nil {
 			continue
 		}
-		stamp := st.ModTime().UnixNano()
-		if c, ok := cache.Entries[id]; ok && c.Stamp == stamp {
+		if c, ok := cache.Entries[id]; ok && c.Stamp == st.ModTime().UnixNano() {
 			out = append(out, c.Summary)
 			continue
 		}
-		inc, err := r.Store.Load(id)
-		if err != nil {
-			return nil, err
+		misses = append(misses, miss{id, st.ModTime()})
+	}
+	// Incidents not in the cache are read on every core.
+	loaded := make([]Summary, len(misses))
+	errs := make([]error, len(misses))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(runtime.GOMAXPROCS(0), max(len(misses), 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				inc, err := r.Store.Load(misses[i].id)
+				if err != nil {
+					errs[i] = err
+					continue
+				}
+				loaded[i] = Summarize(inc)
+			}
+		}()
+	}
+	for i := range misses {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for i, m := range misses {
+		if errs[i] != nil {
+			return nil, errs[i]
 		}
-		s := Summarize(inc)
-		cache.Entries[id] = cachedSummary{Stamp: cacheStamp(st.ModTime(), start), Summary: s}
+		cache.Entries[m.id] = cachedSummary{Stamp: cacheStamp(m.mtime, start), Summary: loaded[i]}
 		changed = true
-		out = append(out, s)
+		out = append(out, loaded[i])
 	}
 	if changed {
 		for id := range cache.Entries {
