@@ -103,3 +103,22 @@ func TestFind(t *testing.T) {
 		t.Errorf("config dir: %+v", loc)
 	}
 }
+
+func TestPermissionWarning(t *testing.T) {
+	loc := writeRunbook(t, "[status_page]\ntype = \"wordpress\"\nurl = \"https://status.example.com\"\nusername = \"bot\"\npassword = \"env:WP_APP_PASSWORD\"\n")
+	cfg := filepath.Join(loc.Dir, ConfigFile)
+	open := func() *Runbook {
+		rb, err := Open(loc, Options{Getenv: func(string) string { return "" }, StateDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rb
+	}
+	if w := open().PermissionWarning(); w != "" {
+		t.Errorf("0600 config warned: %s", w)
+	}
+	os.Chmod(cfg, 0o666)
+	if w := open().PermissionWarning(); !strings.Contains(w, "writable by group or others") || !strings.Contains(w, "chmod go-w") {
+		t.Errorf("world-writable config: %q", w)
+	}
+}

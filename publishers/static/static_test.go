@@ -1,0 +1,120 @@
+package static
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/incident-cli/incident/publishers"
+	"github.com/incident-cli/incident/publishers/publisherstest"
+)
+
+func newStatic(t *testing.T, table string) (*Publisher, publishers.Env) {
+	t.Helper()
+	env := publisherstest.Env(t, "status page", nil)
+	prim, md := publisherstest.Decode(t, table)
+	p, err := New(prim, md, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.(*Publisher), env
+}
+
+func TestPublishWritesTheSite(t *testing.T) {
+	p, _ := newStatic(t, "type = \"static\"\nbase_url = \"https://status.example.com/\"\n")
+	post := publisherstest.Post(2, "ignored")
+	post.Title, post.HTML = "[Identified] IMAP/POP login failures", "<p>the canonical post</p>"
+	rec, err := p.Publish(t.Context(), post)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := post.Incident.ID
+	if rec.URL != "https://status.example.com/incidents/"+id+".html" {
+		t.Errorf("receipt URL = %s", rec.URL)
+	}
+	page, _ := os.ReadFile(filepath.Join(p.Dir(), "incidents", id+".html"))
+	if !strings.Contains(string(page), "<p>the canonical post</p>") || strings.Contains(string(page), "<script") {
+		t.Errorf("incident page:\n%s", page)
+	}
+	var site Site
+	b, _ := os.ReadFile(filepath.Join(p.Dir(), "status.json"))
+	if err := json.Unmarshal(b, &site); err != nil {
+		t.Fatal(err)
+	}
+	if site.Status != "degraded" || len(site.Incidents) != 1 || site.Incidents[0].Updates[0].Number != 2 {
+		t.Errorf("status.json = %+v", site)
+	}
+	imap := site.Services[0]
+	if imap.ID != "imap" || imap.Status != "degraded" {
+		t.Errorf("services = %+v", site.Services)
+	}
+	var feed atomFeed
+	fb, _ := os.ReadFile(filepath.Join(p.Dir(), "feed.atom"))
+	if err := xml.Unmarshal(fb, &feed); err != nil {
+		t.Fatal(err)
+	}
+	if feed.ID == "" || feed.Updated == "" || len(feed.Entries) != 2 || feed.Entries[0].ID == feed.Entries[1].ID {
+		t.Errorf("feed = %+v", feed)
+	}
+	// Publishing the same post again writes the same site: idempotent.
+	if _, err := p.Publish(t.Context(), post); err != nil {
+		t.Fatal(err)
+	}
+	b2, _ := os.ReadFile(filepath.Join(p.Dir(), "status.json"))
+	var site2 Site
+	json.Unmarshal(b2, &site2)
+	if len(site2.Incidents) != 1 {
+		t.Errorf("republishing duplicated the incident: %d", len(site2.Incidents))
+	}
+}
+
+// TestGitPush: with git_push the site is committed and pushed to its remote.
+func TestGitPush(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	t.Setenv("GIT_CONFIG_GLOBAL", filepath.Join(t.TempDir(), "gitconfig"))
+	for _, kv := range [][2]string{{"GIT_AUTHOR_NAME", "ops"}, {"GIT_COMMITTER_NAME", "ops"}, {"GIT_AUTHOR_EMAIL", "ops@example.com"}, {"GIT_COMMITTER_EMAIL", "ops@example.com"}} {
+		t.Setenv(kv[0], kv[1])
+	}
+	root := t.TempDir()
+	remote := filepath.Join(root, "site.git")
+	site := filepath.Join(root, "site")
+	run := func(dir string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	run(root, "init", "-q", "--bare", "--initial-branch=main", remote)
+	run(root, "clone", "-q", remote, site)
+	run(site, "checkout", "-q", "-b", "main")
+	os.WriteFile(filepath.Join(site, "README"), []byte("status page\n"), 0o644)
+	run(site, "add", "README")
+	run(site, "commit", "-q", "-m", "init")
+	run(site, "push", "-q", "-u", "origin", "main")
+
+	p, _ := newStatic(t, "type = \"static\"\ndir = \""+site+"\"\ngit_push = true\nbase_url = \"https://status.example.com\"\n")
+	post := publisherstest.Post(1, "x")
+	post.HTML = "<p>We are investigating.</p>"
+	if _, err := p.Publish(t.Context(), post); err != nil {
+		t.Fatal(err)
+	}
+	files := run(root, "--git-dir", remote, "ls-tree", "-r", "--name-only", "main")
+	for _, want := range []string{"index.html", "feed.atom", "status.json", "incidents/" + post.Incident.ID + ".html"} {
+		if !strings.Contains(files, want) {
+			t.Errorf("the remote lacks %s:\n%s", want, files)
+		}
+	}
+	if msg := run(root, "--git-dir", remote, "log", "-1", "--format=%s", "main"); !strings.Contains(msg, post.Incident.ID) {
+		t.Errorf("commit message %q", msg)
+	}
+}
