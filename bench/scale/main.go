@@ -160,7 +160,7 @@ func one(rb *runbook.Runbook, i, updates int, at time.Time) error {
 		}
 		t := at.Add(time.Duration(u) * 25 * time.Minute)
 		upd := runbook.Event{Kind: runbook.KindUpdate, At: t, By: "alice", Status: st,
-			Message: fmt.Sprintf("Update %d: we are working on the IMAP servers; logins may fail for some customers.", u+1),
+			Message:  fmt.Sprintf("Update %d: we are working on the IMAP servers; logins may fail for some customers.", u+1),
 			Channels: []string{rb.StatusPage.Name}}
 		if err := rb.Store.Append(id, &upd); err != nil {
 			return err
