@@ -172,7 +172,9 @@ func (r *Runbook) Publish(ctx context.Context, id string, d Draft, opt PublishOp
 		}
 		events = inc.Events
 	}
-	upd.ID = ""
+	// The update's time is taken under the lock, so the log's order (which
+	// numbers the updates) is the order in which they are published.
+	upd.ID, upd.At = "", r.Now()
 	if err := r.Store.Append(id, &upd); err != nil {
 		return nil, err
 	}

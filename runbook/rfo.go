@@ -186,7 +186,7 @@ func (r *Runbook) PublishRFO(ctx context.Context, id string, t RFOText, opt RFOO
 		return nil, err
 	}
 	defer unlock()
-	upd.ID = ""
+	upd.ID, upd.At = "", r.Now()
 	if err := r.Store.Append(id, &upd); err != nil {
 		return nil, err
 	}
