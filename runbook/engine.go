@@ -152,11 +152,6 @@ func (r *Runbook) Publish(ctx context.Context, id string, d Draft, opt PublishOp
 		if id, err = r.Store.Create(d.Title, now.In(r.Zones[0])); err != nil {
 			return nil, err
 		}
-		open := inc.Events[0]
-		if err := r.Store.Append(id, &open); err != nil {
-			return nil, err
-		}
-		events = []Event{open}
 	}
 	unlock, err := r.Store.Lock(ctx, id)
 	if err != nil {
@@ -175,6 +170,15 @@ func (r *Runbook) Publish(ctx context.Context, id string, d Draft, opt PublishOp
 	// The update's time is taken under the lock, so the log's order (which
 	// numbers the updates) is the order in which they are published.
 	upd.ID, upd.At = "", r.Now()
+	if d.Via == "open" {
+		// A new incident and its first update are one event, written at
+		// once: a process killed at any moment leaves either an incident
+		// with its update recorded, or none.
+		open := inc.Events[0]
+		open.ID, open.At = "", upd.At
+		open.Status, open.Message, open.Channels = upd.Status, upd.Message, upd.Channels
+		upd = open
+	}
 	if err := r.Store.Append(id, &upd); err != nil {
 		return nil, err
 	}
@@ -401,8 +405,8 @@ func (r *Runbook) record(inc *Incident, u *Update, ch *Channel, rec publishers.R
 		e.Kind, e.Receipt = KindDelivered, &rec
 	} else {
 		msg := r.Secrets.Redact(err.Error())
-		err = fmt.Errorf("%s: %s", ch.Name, msg)
 		e.Kind, e.Error, e.Attempts, e.Permanent = KindFailed, msg, attempts, !publishers.Retryable(err)
+		err = fmt.Errorf("%s: %s", ch.Name, msg)
 	}
 	// The record is written even when ctx was cancelled: Ctrl-C must leave
 	// the ledger true.

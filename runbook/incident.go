@@ -80,8 +80,10 @@ func Fold(id string, events []Event) *Incident {
 			inc.OpenedAt, inc.OpenedBy, inc.Status = e.At, e.By, Investigating
 			inc.StartedAt = e.At
 			applyFields(inc, e)
-		case KindChanged:
-			applyFields(inc, e)
+			if e.Message == "" {
+				continue // opened without its first update (logs of older versions)
+			}
+			fallthrough // the opened event is also update #1
 		case KindUpdate:
 			u := &Update{Event: e, RFO: e.Post == "rfo"}
 			if !u.RFO {
@@ -126,6 +128,8 @@ func Fold(id string, events []Event) *Incident {
 					d.Claims = append(d.Claims, e)
 				}
 			}
+		case KindChanged:
+			applyFields(inc, e)
 		case KindNote:
 			inc.Notes = append(inc.Notes, e)
 		case KindStep:

@@ -64,8 +64,8 @@ func (r *Runbook) Timeline(inc *Incident) []TimelineLine {
 	add(inc.OpenedAt, "We opened an incident.")
 	for _, e := range inc.Events {
 		switch e.Kind {
-		case KindUpdate:
-			if e.Post == "rfo" {
+		case KindUpdate, KindOpened:
+			if e.Post == "rfo" || e.Message == "" {
 				continue
 			}
 			if e.Status == Resolved {

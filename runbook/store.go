@@ -70,6 +70,9 @@ func (s *Store) Create(title string, at time.Time) (string, error) {
 		if err == nil {
 			return id, nil
 		}
+		if errors.Is(err, fs.ErrExist) && s.empty(id) {
+			return id, nil // left empty by an open that was killed: take it over
+		}
 		if !errors.Is(err, fs.ErrExist) {
 			return "", err
 		}
@@ -265,13 +268,32 @@ func (s *Store) readEvents(dir string) ([]Event, error) {
 	return events, nil
 }
 
-// Load reads and folds an incident.
+// Load reads and folds an incident. A folder with no event in it (an open
+// killed between making the folder and writing its first event) is not an
+// incident.
 func (s *Store) Load(id string) (*Incident, error) {
 	events, err := s.Events(id)
 	if err != nil {
 		return nil, err
 	}
+	if len(events) == 0 {
+		return nil, fmt.Errorf("%w %q (its folder holds no event)", ErrUnknownIncident, id)
+	}
 	return Fold(id, events), nil
+}
+
+// empty reports whether an incident folder holds no event file.
+func (s *Store) empty(id string) bool {
+	entries, err := os.ReadDir(filepath.Join(s.Dir, id))
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".toml") && !strings.HasPrefix(e.Name(), ".") {
+			return false
+		}
+	}
+	return true
 }
 
 // IDs lists every incident id, sorted.

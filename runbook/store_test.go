@@ -28,6 +28,14 @@ func TestCreateIDs(t *testing.T) {
 	if id != "2026-11-27-imap-pop-login-failures" {
 		t.Errorf("id = %q", id)
 	}
+	// An empty folder (an open killed before its first event) is taken over.
+	if again, err := s.Create("IMAP/POP login failures", time.Date(2026, 11, 27, 11, 0, 0, 0, time.UTC)); err != nil || again != id {
+		t.Errorf("empty folder not reused: %q, %v", again, err)
+	}
+	if _, err := s.Load(id); !errors.Is(err, ErrUnknownIncident) {
+		t.Errorf("an empty folder loads as an incident: %v", err)
+	}
+	s.Append(id, &Event{Kind: KindOpened, Title: "IMAP/POP login failures", Status: Investigating, Message: "x"})
 	id2, err := s.Create("IMAP/POP login failures", time.Date(2026, 11, 27, 11, 0, 0, 0, time.UTC))
 	if err != nil || id2 != id+"-2" {
 		t.Errorf("second id = %q, %v", id2, err)

@@ -2,6 +2,7 @@ package runbook
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -119,6 +120,10 @@ func (r *Runbook) Summaries() ([]Summary, error) {
 			defer wg.Done()
 			for i := range next {
 				inc, err := r.Store.Load(misses[i].id)
+				if errors.Is(err, ErrUnknownIncident) {
+					loaded[i].ID = "" // an empty folder: not an incident
+					continue
+				}
 				if err != nil {
 					errs[i] = err
 					continue
@@ -135,6 +140,9 @@ func (r *Runbook) Summaries() ([]Summary, error) {
 	for i, m := range misses {
 		if errs[i] != nil {
 			return nil, errs[i]
+		}
+		if loaded[i].ID == "" {
+			continue
 		}
 		cache.Entries[m.id] = cachedSummary{Stamp: cacheStamp(m.mtime, start), Summary: loaded[i]}
 		changed = true

@@ -203,7 +203,7 @@ func (r *Runbook) CommitMessage() string {
 		}
 	}
 	what := string(last.Kind)
-	if last.Kind == KindUpdate {
+	if last.Kind == KindUpdate || last.Kind == KindOpened {
 		if inc, err := r.Store.Load(last.Incident); err == nil {
 			for _, u := range inc.Updates {
 				if u.Event.ID == last.ID {

@@ -173,3 +173,31 @@ func firstLine(s string) string {
 	}
 	return s
 }
+
+// markdownSafe returns a copy of d in which every text the responder typed
+// has its "<" written as "&lt;". Markdown shows the entity as "<", but no
+// renderer can take it for the start of an HTML tag: the text stays text in
+// every venue that renders our Markdown (a forum, Statuspage, a Hugo site
+// configured with unsafe HTML), not only on our own pages.
+func (d *Data) markdownSafe() *Data {
+	c := *d
+	esc := func(s string) string { return strings.ReplaceAll(s, "<", "&lt;") }
+	c.Incident.Title = esc(d.Incident.Title)
+	c.Update.Message = esc(d.Update.Message)
+	c.Updates = make([]Update, len(d.Updates))
+	for i, u := range d.Updates {
+		u.Message = esc(u.Message)
+		c.Updates[i] = u
+	}
+	if d.RFO != nil {
+		r := *d.RFO
+		r.Summary, r.Impact, r.RootCause, r.Mitigation, r.FollowUp = esc(r.Summary), esc(r.Impact), esc(r.RootCause), esc(r.Mitigation), esc(r.FollowUp)
+		r.Timeline = make([]TimelineEntry, len(d.RFO.Timeline))
+		for i, e := range d.RFO.Timeline {
+			e.Text = esc(e.Text)
+			r.Timeline[i] = e
+		}
+		c.RFO = &r
+	}
+	return &c
+}

@@ -96,6 +96,9 @@ func (s *Set) Render(name string, data *Data) (string, error) {
 		return "", fmt.Errorf("template %s does not exist", name)
 	}
 	data.zones = s.zones
+	if strings.HasSuffix(name, ".md.tmpl") && name != MessageFile {
+		data = data.markdownSafe()
+	}
 	var b strings.Builder
 	if err := t.Execute(&b, data); err != nil {
 		return "", fmt.Errorf("%s: %s", s.sources[name], cleanTemplateErr(err))

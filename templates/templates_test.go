@@ -228,3 +228,31 @@ func TestDuration(t *testing.T) {
 		}
 	}
 }
+
+// TestMarkdownTemplatesEscapeTypedHTML: a Markdown template's output holds no
+// raw HTML the responder typed, so a renderer that passes raw HTML through
+// (Hugo with unsafe = true, a forum) still shows it as text; plain-text
+// templates keep the text as typed.
+func TestMarkdownTemplatesEscapeTypedHTML(t *testing.T) {
+	set, err := Load("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := sample()
+	d.Incident.Title = "IMAP <b>down</b>"
+	d.Update.Message = `<script>alert(1)</script> and <img src=x onerror=alert(2)>`
+	d.Updates[1].Message = d.Update.Message
+	for _, name := range []string{StatusFile, ForumFile} {
+		out := mustRender(t, set, name, d)
+		if strings.Contains(out, "<script") || strings.Contains(out, "<img") || strings.Contains(out, "<b>") {
+			t.Errorf("%s passes typed HTML through:\n%s", name, out)
+		}
+		html, _ := Markdown(out)
+		if !strings.Contains(html, "&lt;script&gt;alert(1)&lt;/script&gt;") {
+			t.Errorf("%s: the text is not shown as typed:\n%s", name, html)
+		}
+	}
+	if out := mustRender(t, set, SocialFile, d); !strings.Contains(out, "<script>alert(1)</script>") {
+		t.Errorf("plain text was escaped: %s", out)
+	}
+}

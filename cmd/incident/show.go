@@ -151,10 +151,14 @@ func (a *app) showText(w io.Writer, inc *runbook.Incident) {
 			who += "@" + e.Host
 		}
 		switch e.Kind {
-		case runbook.KindOpened:
-			line(e.At, "opened by %s", who)
-		case runbook.KindUpdate:
+		case runbook.KindOpened, runbook.KindUpdate:
+			if e.Kind == runbook.KindOpened {
+				line(e.At, "opened by %s", who)
+			}
 			u := byUpdate[e.ID]
+			if u == nil {
+				continue
+			}
 			if u.RFO {
 				line(e.At, "RFO published by %s", who)
 			} else {
