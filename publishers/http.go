@@ -153,6 +153,9 @@ type Client struct {
 	// Authorize sets credentials on a request.
 	Authorize func(r *http.Request) error
 	Now       func() time.Time
+	// NotJSON is a hint added when a 2xx answer is not JSON (a web page
+	// where an API was expected).
+	NotJSON string
 }
 
 // Do sends a request with an optional JSON body and decodes a JSON answer
@@ -224,7 +227,11 @@ func (c *Client) Send(op string, req *http.Request, out any) (*http.Response, er
 	}
 	if out != nil {
 		if err := json.Unmarshal(b, out); err != nil {
-			return resp, fmt.Errorf("%s: the service answered %d with a body that is not the JSON expected (%v)", op, resp.StatusCode, err)
+			err = fmt.Errorf("%s: the service answered %d with a body that is not the JSON expected (%v)", op, resp.StatusCode, err)
+			if c.NotJSON != "" && bytes.HasPrefix(bytes.TrimSpace(b), []byte("<")) {
+				err = fmt.Errorf("%w; %s", err, c.NotJSON)
+			}
+			return resp, err
 		}
 	}
 	return resp, nil

@@ -99,6 +99,7 @@ func New(cfg toml.Primitive, md toml.MetaData, env publishers.Env) (publishers.P
 		Hint:      publishers.Hints(c.Password),
 		Authorize: ch.authorize,
 		Now:       env.Now,
+		NotJSON:   "WordPress answered with a web page instead of its REST API: the site probably uses Plain permalinks; choose another structure under Settings → Permalinks",
 	}
 	return ch, nil
 }
@@ -254,12 +255,20 @@ func (c *channel) Verify(ctx context.Context) (string, error) {
 	return me.Name, nil
 }
 
+// title is the post's title as WordPress stores it: HTML. The rendered title
+// is plain text (it holds the incident title as the responder typed it), so
+// &, < and > are escaped: WordPress prints a title as it is, and for a user
+// with the unfiltered_html capability (an administrator) a typed <script>
+// would run on the page.
 func title(p publishers.Post) string {
-	if strings.TrimSpace(p.Title) != "" {
-		return p.Title
+	t := p.Title
+	if strings.TrimSpace(t) == "" {
+		t = p.Incident.Title
 	}
-	return p.Incident.Title
+	return titleEscaper.Replace(t)
 }
+
+var titleEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
 // Slug turns an incident id into the WordPress slug this channel uses: lower
 // case letters, digits and hyphens, at most 190 bytes (WordPress stores 200),
