@@ -37,6 +37,29 @@ func ParseSecret(ref string) (Secret, error) {
 	return Secret{}, ErrLiteralSecret
 }
 
+// FindSecret reads a config value that is a reference ("env:TOKEN") or a
+// word and a reference ("Bearer env:TOKEN"), as header values may be. It
+// returns the text before the reference and the reference.
+func FindSecret(v string) (prefix string, s Secret, ok bool) {
+	at := 0
+	if _, err := ParseSecret(v); err != nil {
+		at = -1
+		for _, kind := range []string{" env:", " file:", " cmd:"} {
+			if i := strings.Index(v, kind); i >= 0 && (at < 0 || i+1 < at) {
+				at = i + 1
+			}
+		}
+	}
+	if at < 0 {
+		return "", Secret{}, false
+	}
+	s, err := ParseSecret(v[at:])
+	if err != nil {
+		return "", Secret{}, false
+	}
+	return v[:at], s, true
+}
+
 // UnmarshalText implements encoding.TextUnmarshaler so config structs can hold
 // Secret fields decoded strictly.
 func (s *Secret) UnmarshalText(b []byte) error {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/BurntSushi/toml"
@@ -141,8 +140,8 @@ func (r *Runbook) secretRefs() []string {
 	walk = func(v any) {
 		switch x := v.(type) {
 		case string:
-			if _, err := publishers.ParseSecret(x); err == nil && (strings.HasPrefix(x, "env:") || strings.HasPrefix(x, "file:") || strings.HasPrefix(x, "cmd:")) {
-				seen[x] = true
+			if _, s, ok := publishers.FindSecret(x); ok {
+				seen[s.String()] = true
 			}
 		case map[string]any:
 			for _, y := range x {

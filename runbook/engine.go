@@ -447,7 +447,7 @@ func (r *Runbook) attempt(ctx context.Context, ch *Channel, post publishers.Post
 		if err == nil {
 			return rec, n, nil
 		}
-		if timedOut && !strings.Contains(err.Error(), "deadline") {
+		if timedOut {
 			err = fmt.Errorf("%w (no answer within %s)", err, p.Timeout)
 		}
 		if !publishers.Retryable(err) || n >= p.Attempts || ctx.Err() != nil {

@@ -18,6 +18,37 @@ package main
 //	jsonpath FILE PATH [VALUE]       FILE's JSON has PATH (a.0.b), equal to VALUE if given
 //	snapshot NAME DIR...             remember every file (name and content) under the DIRs
 //	unchanged NAME DIR...            the DIRs hold exactly what snapshot NAME saw
+//	envsubst FILE...                 replace $NAME and ${NAME} in each FILE with the environment
+//
+// The fake services of every HTTP channel (fakes_test.go), started in the
+// test process for the binary to reach on loopback and stopped with the
+// script. Each check also fails when a fake saw a request the real service
+// would refuse as malformed (a protocol problem).
+//
+//	fakes start [-marker PREFIX]     start the wordpress, statuspage, discourse, mastodon and
+//	                                 webhook fakes; set WP_URL WP_USER WP_APP_PASSWORD
+//	                                 STATUSPAGE_URL STATUSPAGE_PAGE_ID STATUSPAGE_API_KEY
+//	                                 DISCOURSE_URL DISCOURSE_USER DISCOURSE_API_KEY DISCOURSE_CATEGORY
+//	                                 MASTODON_URL MASTODON_TOKEN WEBHOOK_URL WEBHOOK_TOKEN;
+//	                                 with -marker every credential (and the webhook's path) is a
+//	                                 distinctive value starting with PREFIX, all listed in
+//	                                 $FAKE_SECRETS (one a line, with WordPress's Basic form)
+//	fakes count NAME [WHAT] N        NAME holds N posts (discourse topics, statuspage incidents,
+//	                                 updates or postmortems)
+//	fakes links NAME URL             every post NAME holds contains URL
+//	fakes last NAME REGEXP           NAME's latest post matches REGEXP
+//	fakes contains NAME I REGEXP     NAME's post I (from 1; -1 the last) matches REGEXP
+//	fakes thread NAME...             the posts thread (topic, replies, thread_id/parent_id)
+//	fakes once [NAME...]             no fake holds an update twice (keys, markers, slugs, texts)
+//	fakes fail|echo NAME [METHOD] STATUS N BODY   answer the next N requests (with METHOD) with
+//	                                 STATUS and BODY (echo: followed by the credential headers
+//	                                 the request carried)
+//	fakes hang|malformed|drop NAME N the next N requests hang / get a cut JSON answer / are
+//	                                 stored but their answer is lost (drop: writes only)
+//	fakes clear NAME...              remove queued faults
+//	fakes dump NAME                  print what NAME holds to stdout
+//	nosecret DIR...                  no file under the DIRs, nor stdout or stderr of the last
+//	                                 command, holds any value of $FAKE_SECRETS
 
 import (
 	"crypto/sha256"
@@ -84,6 +115,9 @@ func TestScripts(t *testing.T) {
 			"jsonpath":   cmdJSONPath,
 			"snapshot":   cmdSnapshot,
 			"unchanged":  cmdUnchanged,
+			"envsubst":   cmdEnvsubst,
+			"fakes":      cmdFakes,
+			"nosecret":   cmdNosecret,
 		},
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/incident-cli/incident/publishers"
+	"github.com/incident-cli/incident/publishers/discourse/discoursetest"
 	"github.com/incident-cli/incident/publishers/publisherstest"
 )
 
@@ -19,9 +20,13 @@ const (
 	testUser = "status-bot"
 )
 
-func newPublisher(t *testing.T, f *fakeDiscourse, extra string) *Publisher {
+func newFakeDiscourse(t *testing.T, key, username string) *discoursetest.Server {
+	return discoursetest.NewServer(discoursetest.Options{APIKey: key, Username: username, UserAgent: "incident/test", Reporter: t})
+}
+
+func newPublisher(t *testing.T, f *discoursetest.Server, extra string) *Publisher {
 	t.Helper()
-	table := fmt.Sprintf("name = \"community\"\nurl = %q\nusername = %q\napi_key = \"env:DISCOURSE_API_KEY\"\ncategory = %d\n%s", f.srv.URL, testUser, fakeCategory, extra)
+	table := fmt.Sprintf("name = \"community\"\nurl = %q\nusername = %q\napi_key = \"env:DISCOURSE_API_KEY\"\ncategory = %d\n%s", f.URL, testUser, f.Category, extra)
 	prim, md := publisherstest.Decode(t, table)
 	env := publisherstest.Env(t, "community", map[string]string{"DISCOURSE_API_KEY": testKey})
 	p, err := New(prim, md, env)
@@ -45,7 +50,7 @@ func TestPublishThreads(t *testing.T) {
 	if err != nil {
 		t.Fatalf("first update: %v", err)
 	}
-	wantURL := f.srv.URL + "/t/investigating-imap-pop-login-failures/41"
+	wantURL := f.URL + "/t/investigating-imap-pop-login-failures/41"
 	if first.ID != "101" || first.URL != wantURL || first.Meta["topic_id"] != "41" || first.Meta["post_number"] != "1" || !first.At.Equal(publisherstest.Now) {
 		t.Errorf("first receipt = %+v, want post 101 at %s", first, wantURL)
 	}
@@ -76,7 +81,7 @@ func TestPublishThreads(t *testing.T) {
 			parent = rec
 		})
 	}
-	if topics, posts := f.count(); topics != 1 || posts != 4 {
+	if topics, posts := f.Counts(); topics != 1 || posts != 4 {
 		t.Errorf("forum holds %d topics and %d posts, want 1 and 4", topics, posts)
 	}
 }
@@ -116,23 +121,22 @@ func TestLostAnswerCreatesNoDuplicate(t *testing.T) {
 				post.Key += "/2"
 				post.Thread, post.Parent = &first, &first
 			}
-			f.set(func(f *fakeDiscourse) { f.dropAnswer = true })
+			f.DropAnswer(1)
 			if _, err := p.Publish(ctx, post); err == nil || !publishers.Retryable(err) {
 				t.Fatalf("attempt with a lost answer: err = %v, want a retryable error", err)
 			}
-			f.set(func(f *fakeDiscourse) { f.dropAnswer = false })
-			_, before := f.count()
+			_, before := f.Counts()
 			rec, err := p.Publish(ctx, post)
 			if err != nil {
 				t.Fatalf("second attempt: %v", err)
 			}
-			if _, after := f.count(); after != before {
+			if _, after := f.Counts(); after != before {
 				t.Errorf("second attempt posted again: %d posts, want %d", after, before)
 			}
 			if rec.ID == "" || rec.Meta["topic_id"] == "" {
 				t.Errorf("second attempt's receipt = %+v, want the first attempt's post", rec)
 			}
-			if seen := f.seen(); replies > 20 && seen[len(seen)-1] != "GET /t/41/posts.json" {
+			if seen := f.Requests(); replies > 20 && seen[len(seen)-1] != "GET /t/41/posts.json" {
 				t.Errorf("last request = %s, want the latest posts read through /t/41/posts.json", seen[len(seen)-1])
 			}
 		})
@@ -175,12 +179,10 @@ func TestErrors(t *testing.T) {
 			if tc.thread {
 				post.Thread = &publishers.Receipt{ID: "9", Meta: map[string]string{"topic_id": "999", "topic_slug": "gone"}}
 			}
-			f.set(func(f *fakeDiscourse) {
-				if tc.key != "" {
-					f.key = tc.key
-				}
-				f.intercept = tc.answer
-			})
+			if tc.key != "" {
+				f.SetAPIKey(tc.key)
+			}
+			f.Intercept(tc.answer)
 			_, err := p.Publish(context.Background(), post)
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Fatalf("err = %v, want it to contain %q", err, tc.wantErr)
@@ -198,14 +200,12 @@ func TestErrors(t *testing.T) {
 
 func TestTimeout(t *testing.T) {
 	f := newFakeDiscourse(t, testKey, testUser)
-	f.set(func(f *fakeDiscourse) {
-		f.intercept = func(w http.ResponseWriter, r *http.Request) bool {
-			select {
-			case <-r.Context().Done():
-			case <-time.After(2 * time.Second):
-			}
-			return true
+	f.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(2 * time.Second):
 		}
+		return true
 	})
 	p := newPublisher(t, f, "")
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
@@ -227,19 +227,18 @@ func TestVerify(t *testing.T) {
 		t.Errorf("Verify = %q, %v", who, err)
 	}
 	// A scoped key that may not read the session still proves itself on /u/.
-	f.set(func(f *fakeDiscourse) {
-		f.intercept = func(w http.ResponseWriter, r *http.Request) bool {
-			if r.URL.Path != "/session/current.json" {
-				return false
-			}
-			writeJSON(w, 403, map[string]any{"errors": []string{"You are not permitted to view the requested resource."}, "error_type": "invalid_access"})
-			return true
+	f.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path != "/session/current.json" {
+			return false
 		}
+		discoursetest.WriteJSON(w, 403, map[string]any{"errors": []string{"You are not permitted to view the requested resource."}, "error_type": "invalid_access"})
+		return true
 	})
 	if who, err := p.Verify(context.Background()); err != nil || who != "@"+testUser {
 		t.Errorf("Verify with a scoped key = %q, %v", who, err)
 	}
-	f.set(func(f *fakeDiscourse) { f.intercept, f.key = nil, "other-key-0123456789" })
+	f.Intercept(nil)
+	f.SetAPIKey("other-key-0123456789")
 	if _, err := p.Verify(context.Background()); err == nil || !strings.Contains(err.Error(), "verify credentials: 403") {
 		t.Errorf("Verify with a wrong key: err = %v", err)
 	}
@@ -272,7 +271,7 @@ func TestConfig(t *testing.T) {
 
 func TestMissingSecretIsPermanent(t *testing.T) {
 	f := newFakeDiscourse(t, testKey, testUser)
-	prim, md := publisherstest.Decode(t, fmt.Sprintf("url = %q\nusername = \"bot\"\napi_key = \"env:NOPE\"\ncategory = 7", f.srv.URL))
+	prim, md := publisherstest.Decode(t, fmt.Sprintf("url = %q\nusername = \"bot\"\napi_key = \"env:NOPE\"\ncategory = 7", f.URL))
 	p, err := New(prim, md, publisherstest.Env(t, "community", nil))
 	if err != nil {
 		t.Fatal(err)
@@ -281,7 +280,7 @@ func TestMissingSecretIsPermanent(t *testing.T) {
 	if err == nil || publishers.Retryable(err) || !strings.Contains(err.Error(), "NOPE is not set") {
 		t.Errorf("err = %v, want a permanent error naming the variable", err)
 	}
-	if seen := f.seen(); len(seen) != 0 {
+	if seen := f.Requests(); len(seen) != 0 {
 		t.Errorf("sent %v without a key", seen)
 	}
 }

@@ -13,14 +13,19 @@ import (
 	"github.com/mattn/go-mastodon"
 
 	"github.com/incident-cli/incident/publishers"
+	"github.com/incident-cli/incident/publishers/mastodon/mastodontest"
 	"github.com/incident-cli/incident/publishers/publisherstest"
 )
 
 const testToken = "m4stodon-access-token-0123456789"
 
-func newPublisher(t *testing.T, f *fakeMastodon, extra string) *Publisher {
+func newFakeMastodon(t *testing.T, token string) *mastodontest.Server {
+	return mastodontest.NewServer(mastodontest.Options{Token: token, UserAgent: "incident/test", Reporter: t})
+}
+
+func newPublisher(t *testing.T, f *mastodontest.Server, extra string) *Publisher {
 	t.Helper()
-	prim, md := publisherstest.Decode(t, fmt.Sprintf("name = \"mastodon\"\nurl = %q\naccess_token = \"env:MASTODON_TOKEN\"\n%s", f.srv.URL, extra))
+	prim, md := publisherstest.Decode(t, fmt.Sprintf("name = \"mastodon\"\nurl = %q\naccess_token = \"env:MASTODON_TOKEN\"\n%s", f.URL, extra))
 	p, err := New(prim, md, publisherstest.Env(t, "mastodon", map[string]string{"MASTODON_TOKEN": testToken}))
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -66,7 +71,7 @@ func TestPublishThreads(t *testing.T) {
 			}
 		})
 	}
-	sts, keys := f.posted()
+	sts, keys := f.Statuses(), f.Keys()
 	wantReply := []string{"", "113500000000000001", "113500000000000002", "113500000000000003"}
 	for i, st := range sts {
 		if st.InReplyTo != wantReply[i] || st.Visibility != "unlisted" || st.Language != "en" {
@@ -82,16 +87,15 @@ func TestLostAnswerCreatesNoDuplicate(t *testing.T) {
 	f := newFakeMastodon(t, testToken)
 	p := newPublisher(t, f, "")
 	post := publisherstest.Post(1, "Investigating "+link)
-	f.set(func(f *fakeMastodon) { f.dropAnswer = true })
+	f.DropAnswer(1)
 	if _, err := p.Publish(context.Background(), post); err == nil || !publishers.Retryable(err) {
 		t.Fatalf("attempt with a lost answer: err = %v, want a retryable error", err)
 	}
-	f.set(func(f *fakeMastodon) { f.dropAnswer = false })
 	rec, err := p.Publish(context.Background(), post)
 	if err != nil {
 		t.Fatalf("second attempt: %v", err)
 	}
-	sts, keys := f.posted()
+	sts, keys := f.Statuses(), f.Keys()
 	if len(sts) != 1 || rec.ID != sts[0].ID {
 		t.Errorf("statuses = %+v, receipt %+v: want the first attempt's status only", sts, rec)
 	}
@@ -127,12 +131,10 @@ func TestErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFakeMastodon(t, testToken)
 			p := newPublisher(t, f, "")
-			f.set(func(f *fakeMastodon) {
-				if tc.token != "" {
-					f.token = tc.token
-				}
-				f.intercept = tc.answer
-			})
+			if tc.token != "" {
+				f.SetToken(tc.token)
+			}
+			f.Intercept(tc.answer)
 			post := publisherstest.Post(1, "Investigating "+link)
 			if tc.text != "" {
 				post.Text = tc.text
@@ -163,15 +165,13 @@ func TestErrors(t *testing.T) {
 
 func TestTimeouts(t *testing.T) {
 	f := newFakeMastodon(t, testToken)
-	f.set(func(f *fakeMastodon) {
-		f.intercept = func(w http.ResponseWriter, r *http.Request) bool {
-			_, _ = io.Copy(io.Discard, r.Body) // then the server notices the client leave
-			select {
-			case <-r.Context().Done():
-			case <-time.After(2 * time.Second):
-			}
-			return true
+	f.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+		_, _ = io.Copy(io.Discard, r.Body) // then the server notices the client leave
+		select {
+		case <-r.Context().Done():
+		case <-time.After(2 * time.Second):
 		}
+		return true
 	})
 	t.Run("context deadline", func(t *testing.T) {
 		p := newPublisher(t, f, "")
@@ -183,7 +183,7 @@ func TestTimeouts(t *testing.T) {
 		}
 	})
 	t.Run("env.HTTP timeout", func(t *testing.T) {
-		prim, md := publisherstest.Decode(t, fmt.Sprintf("url = %q\naccess_token = \"env:T\"", f.srv.URL))
+		prim, md := publisherstest.Decode(t, fmt.Sprintf("url = %q\naccess_token = \"env:T\"", f.URL))
 		env := publisherstest.Env(t, "mastodon", map[string]string{"T": testToken})
 		env.HTTP = &http.Client{Timeout: 50 * time.Millisecond}
 		p, err := New(prim, md, env)
@@ -202,10 +202,10 @@ func TestVerify(t *testing.T) {
 	f := newFakeMastodon(t, testToken)
 	p := newPublisher(t, f, "")
 	who, err := p.Verify(context.Background())
-	if want := "@status@" + strings.TrimPrefix(f.srv.URL, "http://"); err != nil || who != want {
+	if want := "@status@" + strings.TrimPrefix(f.URL, "http://"); err != nil || who != want {
 		t.Errorf("Verify = %q, %v; want %q", who, err, want)
 	}
-	f.set(func(f *fakeMastodon) { f.token = "revoked" })
+	f.SetToken("revoked")
 	if _, err := p.Verify(context.Background()); err == nil || !strings.Contains(err.Error(), "verify credentials: 401") {
 		t.Errorf("Verify with a revoked token: err = %v", err)
 	}
@@ -213,7 +213,7 @@ func TestVerify(t *testing.T) {
 
 func TestLoadLimit(t *testing.T) {
 	f := newFakeMastodon(t, testToken)
-	f.set(func(f *fakeMastodon) { f.limit = 1000 })
+	f.SetLimit(1000)
 	p := newPublisher(t, f, "")
 	if _, limit := p.Length("x"); limit != 500 {
 		t.Errorf("limit before LoadLimit = %d, want 500", limit)
@@ -224,7 +224,7 @@ func TestLoadLimit(t *testing.T) {
 	}
 
 	down := newFakeMastodon(t, testToken)
-	down.set(func(f *fakeMastodon) { f.intercept = answer(404, `{"error":"Not Found"}`, "", "") })
+	down.Intercept(answer(404, `{"error":"Not Found"}`, "", ""))
 	q := newPublisher(t, down, "")
 	q.LoadLimit(context.Background())
 	if _, limit := q.Length("x"); limit != 500 {

@@ -11,14 +11,19 @@ import (
 
 	"github.com/incident-cli/incident/publishers"
 	"github.com/incident-cli/incident/publishers/publisherstest"
+	"github.com/incident-cli/incident/publishers/statuspage/statuspagetest"
 )
 
 const secretValue = "0123456789abcdef0123456789abcdef"
 
-func newChannel(t *testing.T, f *fakeStatuspage, extra string) *channel {
+func newFakeStatuspage(t *testing.T) *statuspagetest.Server {
+	return statuspagetest.NewServer(statuspagetest.Options{Clock: publisherstest.Now.Add(time.Minute), UserAgent: "incident/test", Reporter: t})
+}
+
+func newChannel(t *testing.T, f *statuspagetest.Server, extra string) *channel {
 	t.Helper()
 	prim, md := publisherstest.Decode(t, fmt.Sprintf("name = \"status\"\nurl = %q\npage_id = %q\napi_key = \"env:STATUSPAGE_API_KEY\"\n%s\n[channel.components]\nimap = \"cmp_imap\"\nsmtp = \"cmp_smtp\"\n",
-		f.srv.URL, f.pageID, extra))
+		f.URL, f.PageID, extra))
 	p, err := New(prim, md, publisherstest.Env(t, "status", map[string]string{"STATUSPAGE_API_KEY": secretValue}))
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -50,9 +55,9 @@ func TestPublishThreading(t *testing.T) {
 	if r1.ID != "p31zjtct2jer01" || r1.URL != "http://stspg.io/abc01" || !r1.At.Equal(publisherstest.Now) {
 		t.Fatalf("first receipt = %+v", r1)
 	}
-	inc := f.incidents[0]
+	inc := f.Incidents()[0]
 	if inc.Name != "[Investigating] IMAP/POP login failures" || inc.Status != "investigating" || inc.Impact != "major" ||
-		inc.Components["cmp_imap"] != "partial_outage" || len(inc.Components) != 1 || inc.Updates[0]["body"] != post(1).Text ||
+		inc.Components["cmp_imap"] != "partial_outage" || len(inc.Components) != 1 || inc.Updates[0].Body != post(1).Text ||
 		fmt.Sprint(inc.Metadata["incident"]) != "map[id:2026-11-27-imap-pop-login-failures key:"+post(1).Key+"]" {
 		t.Fatalf("created incident = %+v", inc)
 	}
@@ -69,7 +74,8 @@ func TestPublishThreading(t *testing.T) {
 			t.Fatalf("update %d receipt = %+v", n, r)
 		}
 		last := p.Incident.Updates[n-1]
-		if len(inc.Updates) != n || inc.Updates[0]["body"] != last.Message || inc.Status != last.Status ||
+		inc = f.Incidents()[0]
+		if len(inc.Updates) != n || inc.Updates[0].Body != last.Message || inc.Status != last.Status ||
 			inc.Name != p.Title || inc.Components["cmp_imap"] != wantComponent[n] {
 			t.Fatalf("after update %d: %+v", n, inc)
 		}
@@ -82,7 +88,7 @@ func TestPublishThreading(t *testing.T) {
 	if err != nil {
 		t.Fatalf("rfo: %v", err)
 	}
-	pm := f.postmortems[r1.ID]
+	pm, _ := f.Postmortem(r1.ID)
 	if r5.ID != r1.ID || r5.URL != r1.URL || r5.Meta["kind"] != "postmortem" || pm.Body != rfo.Text || pm.Notified != 1 {
 		t.Fatalf("rfo receipt %+v, postmortem %+v", r5, pm)
 	}
@@ -91,11 +97,12 @@ func TestPublishThreading(t *testing.T) {
 	if _, err := c.Publish(ctx, rfo); err != nil {
 		t.Fatalf("rfo edit: %v", err)
 	}
+	pm, _ = f.Postmortem(r1.ID)
 	if pm.Body != rfo.Text || pm.Notified != 1 {
 		t.Fatalf("edited postmortem %+v: want the new body and subscribers notified only once", pm)
 	}
-	if len(f.incidents) != 1 {
-		t.Errorf("%d incidents, want 1", len(f.incidents))
+	if n := len(f.Incidents()); n != 1 {
+		t.Errorf("%d incidents, want 1", n)
 	}
 }
 
@@ -108,7 +115,7 @@ func TestComponentStatus(t *testing.T) {
 	if _, err := c.Publish(context.Background(), p); err != nil {
 		t.Fatal(err)
 	}
-	if got := fmt.Sprint(f.incidents[0].Components); got != "map[cmp_imap:major_outage cmp_smtp:major_outage]" {
+	if got := fmt.Sprint(f.Incidents()[0].Components); got != "map[cmp_imap:major_outage cmp_smtp:major_outage]" {
 		t.Errorf("components = %s", got)
 	}
 	p.Incident.Status = "monitoring"
@@ -122,29 +129,27 @@ func TestNoDuplicateAfterLostAnswer(t *testing.T) {
 	c := newChannel(t, f, "")
 	ctx := context.Background()
 
-	f.set(func() { f.drop = "POST /incidents" })
+	f.Inject(statuspagetest.Fault{Mode: statuspagetest.Drop, Method: "POST", Path: "/incidents", Times: 1})
 	if _, err := c.Publish(ctx, post(1)); err == nil || !publishers.Retryable(err) {
 		t.Fatalf("lost create: %v", err)
 	}
 	r1, err := c.Publish(ctx, post(1))
-	if err != nil || len(f.incidents) != 1 || r1.ID != f.incidents[0].ID {
-		t.Fatalf("retried create: %+v, %v; %d incidents", r1, err, len(f.incidents))
+	if incs := f.Incidents(); err != nil || len(incs) != 1 || r1.ID != incs[0].ID {
+		t.Fatalf("retried create: %+v, %v; %d incidents", r1, err, len(incs))
 	}
 
 	p := post(2)
 	p.Thread, p.Parent = &r1, &r1
-	f.set(func() {
-		f.now = p.Incident.Updates[1].At.Add(-time.Minute) // Statuspage's clock is a minute behind ours
-		f.drop = "PATCH "
-	})
+	f.SetClock(p.Incident.Updates[1].At.Add(-time.Minute)) // Statuspage's clock is a minute behind ours
+	f.Inject(statuspagetest.Fault{Mode: statuspagetest.Drop, Method: "PATCH", Times: 1})
 	if _, err := c.Publish(ctx, p); err == nil || !publishers.Retryable(err) {
 		t.Fatalf("lost update: %v", err)
 	}
 	if _, err := c.Publish(ctx, p); err != nil {
 		t.Fatalf("retried update: %v", err)
 	}
-	if n := len(f.incidents[0].Updates); n != 2 || f.count("PATCH ") != 1 {
-		t.Fatalf("%d incident updates, %d PATCHes after the retry; want 2 and 1", n, f.count("PATCH "))
+	if n := len(f.Incidents()[0].Updates); n != 2 || f.Count("PATCH ") != 1 {
+		t.Fatalf("%d incident updates, %d PATCHes after the retry; want 2 and 1", n, f.Count("PATCH "))
 	}
 
 	// The same status and message half an hour later is a new update.
@@ -152,22 +157,22 @@ func TestNoDuplicateAfterLostAnswer(t *testing.T) {
 	p3.Incident.Updates[2].Status, p3.Incident.Updates[2].Message = p.Incident.Updates[1].Status, p.Incident.Updates[1].Message
 	p3.Incident.Status = p3.Incident.Updates[2].Status
 	p3.Thread, p3.Parent = &r1, &r1
-	f.set(func() { f.now = p3.Incident.Updates[2].At })
-	if _, err := c.Publish(ctx, p3); err != nil || len(f.incidents[0].Updates) != 3 {
-		t.Fatalf("repeated message: %v; %d updates, want 3", err, len(f.incidents[0].Updates))
+	f.SetClock(p3.Incident.Updates[2].At)
+	if _, err := c.Publish(ctx, p3); err != nil || len(f.Incidents()[0].Updates) != 3 {
+		t.Fatalf("repeated message: %v; %d updates, want 3", err, len(f.Incidents()[0].Updates))
 	}
 
 	rfo := post(3)
 	rfo.Kind, rfo.Text, rfo.Thread = publishers.KindRFO, "A certificate expired.", &r1
-	f.set(func() { f.drop = "PUT /publish" })
+	f.Inject(statuspagetest.Fault{Mode: statuspagetest.Drop, Method: "PUT", Path: "/publish", Times: 1})
 	if _, err := c.Publish(ctx, rfo); err == nil || !publishers.Retryable(err) {
 		t.Fatalf("lost postmortem publish: %v", err)
 	}
 	if _, err := c.Publish(ctx, rfo); err != nil {
 		t.Fatalf("retried postmortem: %v", err)
 	}
-	if pm := f.postmortems[r1.ID]; f.count("PUT /v1/pages/gytm4qzbx9t6/incidents/"+r1.ID+"/postmortem/publish") != 1 || pm.Notified != 1 {
-		t.Fatalf("postmortem published %d times, notified %d", f.count("PUT /v1/pages/gytm4qzbx9t6/incidents/"+r1.ID+"/postmortem/publish"), pm.Notified)
+	if pm, _ := f.Postmortem(r1.ID); f.Count("PUT /v1/pages/gytm4qzbx9t6/incidents/"+r1.ID+"/postmortem/publish") != 1 || pm.Notified != 1 {
+		t.Fatalf("postmortem published %d times, notified %d", f.Count("PUT /v1/pages/gytm4qzbx9t6/incidents/"+r1.ID+"/postmortem/publish"), pm.Notified)
 	}
 }
 
@@ -226,18 +231,19 @@ func TestPublishErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeStatuspage(t)
 			c := newChannel(t, f, "")
-			f.set(func() {
-				if tt.key != "" {
-					f.key = tt.key
-				}
-				if tt.page != "" {
-					f.pageID = tt.page
-				}
-				if tt.name == "unknown component" {
-					delete(f.comps, "cmp_smtp")
-				}
-				f.fail, f.hang = tt.fail, tt.hang
-			})
+			if tt.key != "" {
+				f.SetAPIKey(tt.key)
+			}
+			if tt.page != "" {
+				f.SetPageID(tt.page)
+			}
+			if tt.name == "unknown component" {
+				f.RemoveComponent("cmp_smtp")
+			}
+			f.Intercept(tt.fail)
+			if tt.hang {
+				f.Hang(statuspagetest.Always)
+			}
 			p := post(1)
 			if tt.post != nil {
 				tt.post(&p)
@@ -283,11 +289,11 @@ func TestVerify(t *testing.T) {
 	if err != nil || who != "page gytm4qzbx9t6 (2 components)" {
 		t.Fatalf("Verify = %q, %v", who, err)
 	}
-	f.set(func() { delete(f.comps, "cmp_smtp") })
+	f.RemoveComponent("cmp_smtp")
 	if _, err := c.Verify(context.Background()); err == nil || !strings.Contains(err.Error(), `smtp = "cmp_smtp"`) {
 		t.Fatalf("Verify with a missing component: %v", err)
 	}
-	f.set(func() { f.key = "other" })
+	f.SetAPIKey("other")
 	_, err = c.Verify(context.Background())
 	if err == nil || !strings.HasPrefix(err.Error(), "list components: 401 Unauthorized") {
 		t.Fatalf("Verify with a wrong key: %v", err)

@@ -151,20 +151,9 @@ func parseHeader(name, v string) (header, error) {
 	h := header{name: canon}
 	// The whole value is a reference, or a word and a reference
 	// ("Bearer env:HOOK_TOKEN").
-	at := 0
-	if _, err := publishers.ParseSecret(v); err != nil {
-		at = -1
-		for _, kind := range []string{" env:", " file:", " cmd:"} {
-			if i := strings.Index(v, kind); i >= 0 && (at < 0 || i+1 < at) {
-				at = i + 1
-			}
-		}
-	}
-	if at >= 0 {
-		if s, err := publishers.ParseSecret(v[at:]); err == nil {
-			h.prefix, h.secret = v[:at], s
-			return h, nil
-		}
+	if prefix, s, ok := publishers.FindSecret(v); ok {
+		h.prefix, h.secret = prefix, s
+		return h, nil
 	}
 	if credential(canon) {
 		return header{}, fmt.Errorf("%s: %w", canon, publishers.ErrLiteralSecret)

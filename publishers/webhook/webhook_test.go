@@ -12,9 +12,16 @@ import (
 
 	"github.com/incident-cli/incident/publishers"
 	"github.com/incident-cli/incident/publishers/publisherstest"
+	"github.com/incident-cli/incident/publishers/webhook/webhooktest"
 )
 
 const testToken = "w3bhook-bearer-token-0123456789"
+
+const slackPath = webhooktest.SlackPath
+
+func newFakeReceiver(t *testing.T, token string) *webhooktest.Server {
+	return webhooktest.NewServer(webhooktest.Options{Token: token, UserAgent: "incident/test", Reporter: t})
+}
 
 func newPublisher(t *testing.T, table string, secrets map[string]string) *Publisher {
 	t.Helper()
@@ -26,8 +33,8 @@ func newPublisher(t *testing.T, table string, secrets map[string]string) *Publis
 	return p.(*Publisher)
 }
 
-func ownTool(t *testing.T, f *fakeReceiver) *Publisher {
-	return newPublisher(t, fmt.Sprintf("name = \"chat\"\nurl = %q\nheaders = { Authorization = \"Bearer env:HOOK_TOKEN\", X-Source = \"incident\" }", f.srv.URL+"/hooks/incident/"),
+func ownTool(t *testing.T, f *webhooktest.Server) *Publisher {
+	return newPublisher(t, fmt.Sprintf("name = \"chat\"\nurl = %q\nheaders = { Authorization = \"Bearer env:HOOK_TOKEN\", X-Source = \"incident\" }", f.URL+"/hooks/incident/"),
 		map[string]string{"HOOK_TOKEN": testToken})
 }
 
@@ -58,7 +65,7 @@ func TestPublish(t *testing.T) {
 		t.Fatalf("rfo: %v", err)
 	}
 
-	docs, keys := f.got()
+	docs, keys := f.Deliveries(), f.Keys()
 	if len(docs) != 3 {
 		t.Fatalf("received %d documents, want 3", len(docs))
 	}
@@ -81,9 +88,8 @@ func TestPublish(t *testing.T) {
 }
 
 func TestSlack(t *testing.T) {
-	f := newFakeReceiver(t, "")
-	f.set(func(f *fakeReceiver) { f.slack = true })
-	secrets := map[string]string{"SLACK_WEBHOOK_URL": f.srv.URL + slackPath}
+	f := webhooktest.NewServer(webhooktest.Options{Slack: true, UserAgent: "incident/test", Reporter: t})
+	secrets := map[string]string{"SLACK_WEBHOOK_URL": f.URL + slackPath}
 	p := newPublisher(t, "url = \"env:SLACK_WEBHOOK_URL\"", secrets)
 	post := publisherstest.Post(1, "Investigating: IMAP logins fail. https://status.example.com/x")
 	rec, err := p.Publish(context.Background(), post)
@@ -98,7 +104,7 @@ func TestSlack(t *testing.T) {
 	publisherstest.AssertNoSecret(t, err.Error(), slackPath, "XXXXsecretXXXX")
 
 	// A wrong URL: the error shows neither the URL nor its token.
-	secrets["SLACK_WEBHOOK_URL"] = f.srv.URL + "/services/T000/B000/oldTOKENoldTOKEN"
+	secrets["SLACK_WEBHOOK_URL"] = f.URL + "/services/T000/B000/oldTOKENoldTOKEN"
 	q := newPublisher(t, "url = \"env:SLACK_WEBHOOK_URL\"", secrets)
 	_, err = q.Publish(context.Background(), publisherstest.Post(1, "x"))
 	if err == nil || !strings.Contains(err.Error(), "404 Not Found: no_service (check the channel's url)") {
@@ -111,16 +117,15 @@ func TestLostAnswerKeepsKey(t *testing.T) {
 	f := newFakeReceiver(t, testToken)
 	p := ownTool(t, f)
 	post := publisherstest.Post(1, "Investigating.")
-	f.set(func(f *fakeReceiver) { f.drop = true })
+	f.DropAnswer(1)
 	if _, err := p.Publish(context.Background(), post); err == nil || !publishers.Retryable(err) {
 		t.Fatalf("attempt with a lost answer: err = %v, want a retryable error", err)
 	}
-	f.set(func(f *fakeReceiver) { f.drop = false })
 	rec, err := p.Publish(context.Background(), post)
 	if err != nil {
 		t.Fatal(err)
 	}
-	docs, keys := f.got()
+	docs, keys := f.Deliveries(), f.Keys()
 	if len(docs) != 1 || rec.ID != "evt_1" || len(keys) != 2 || keys[0] != keys[1] {
 		t.Errorf("documents %d, receipt %+v, keys %q: want one document and the same key twice", len(docs), rec, keys)
 	}
@@ -146,12 +151,10 @@ func TestErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFakeReceiver(t, testToken)
 			p := ownTool(t, f)
-			f.set(func(f *fakeReceiver) {
-				f.intercept = tc.answer
-				if tc.token != "" {
-					f.token = tc.token
-				}
-			})
+			f.Intercept(tc.answer)
+			if tc.token != "" {
+				f.SetToken(tc.token)
+			}
 			_, err := p.Publish(context.Background(), publisherstest.Post(1, "x"))
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Fatalf("err = %v, want %q", err, tc.wantErr)
@@ -174,7 +177,7 @@ func TestAnswers(t *testing.T) {
 	}
 	for _, tc := range tests {
 		f := newFakeReceiver(t, testToken)
-		f.set(func(f *fakeReceiver) { f.intercept = reply(200, tc.ctype, tc.body, "") })
+		f.Intercept(reply(200, tc.ctype, tc.body, ""))
 		post := publisherstest.Post(1, "x")
 		rec, err := ownTool(t, f).Publish(context.Background(), post)
 		want := strings.ReplaceAll(tc.wantID, "KEY", post.Key)
@@ -186,17 +189,15 @@ func TestAnswers(t *testing.T) {
 
 func TestTimeoutAndNetwork(t *testing.T) {
 	f := newFakeReceiver(t, testToken)
-	f.set(func(f *fakeReceiver) {
-		f.intercept = func(w http.ResponseWriter, r *http.Request) bool {
-			<-r.Context().Done()
-			return true
-		}
+	f.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+		<-r.Context().Done()
+		return true
 	})
 	p := ownTool(t, f)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	_, err := p.Publish(ctx, publisherstest.Post(1, "x"))
-	if !errors.Is(err, context.DeadlineExceeded) || !publishers.Retryable(err) || strings.Contains(err.Error(), f.srv.URL) {
+	if !errors.Is(err, context.DeadlineExceeded) || !publishers.Retryable(err) || strings.Contains(err.Error(), f.URL) {
 		t.Errorf("err = %v, want a retryable deadline error without the URL", err)
 	}
 

@@ -21,6 +21,7 @@ package wordpress
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -95,7 +96,7 @@ func New(cfg toml.Primitive, md toml.MetaData, env publishers.Env) (publishers.P
 	ch.client = &publishers.Client{
 		HTTP:      env.HTTP,
 		UserAgent: env.UserAgent,
-		Message:   errorMessage,
+		Message:   ch.errorMessage,
 		Hint:      publishers.Hints(c.Password),
 		Authorize: ch.authorize,
 		Now:       env.Now,
@@ -298,6 +299,28 @@ func Slug(id string) string {
 		return "incident-" + h
 	}
 	return s + "-" + h
+}
+
+// errorMessage is the service's message for an error answer: WordPress's
+// own (see errorMessage), else the body itself, shortened; either way
+// without the HTTP Basic credentials a server or proxy may echo back. They
+// are base64 of user:password, which the runbook's redaction of secret
+// values cannot recognise.
+func (c *channel) errorMessage(b []byte) string {
+	msg := errorMessage(b)
+	if msg == "" {
+		msg = strings.TrimSpace(string(b))
+	}
+	if pw, err := c.env.Secrets.Resolve(context.Background(), c.cfg.Password); err == nil && pw != "" {
+		cred := []byte(c.cfg.Username + ":" + pw)
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+			msg = strings.ReplaceAll(msg, enc.EncodeToString(cred), "[redacted]")
+		}
+	}
+	if r := []rune(msg); len(r) > 200 {
+		msg = string(r[:200]) + "…"
+	}
+	return msg
 }
 
 // errorMessage reads WordPress's error body:

@@ -2,6 +2,7 @@ package wordpress
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -12,13 +13,18 @@ import (
 
 	"github.com/incident-cli/incident/publishers"
 	"github.com/incident-cli/incident/publishers/publisherstest"
+	"github.com/incident-cli/incident/publishers/wordpress/wordpresstest"
 )
 
-const secretValue = "abcd EFGH 1234 ijkl MNOP 6789"
+const secretValue = wordpresstest.DefaultPassword
 
-func newChannel(t *testing.T, f *fakeWP, extra string) *channel {
+func newFakeWP(t *testing.T) *wordpresstest.Server {
+	return wordpresstest.NewServer(wordpresstest.Options{UserAgent: "incident/test", Reporter: t})
+}
+
+func newChannel(t *testing.T, f *wordpresstest.Server, extra string) *channel {
 	t.Helper()
-	prim, md := publisherstest.Decode(t, fmt.Sprintf("name = \"blog\"\nurl = %q\nusername = \"status-bot\"\npassword = \"env:WP_APP_PASSWORD\"\n%s", f.srv.URL, extra))
+	prim, md := publisherstest.Decode(t, fmt.Sprintf("name = \"blog\"\nurl = %q\nusername = \"status-bot\"\npassword = \"env:WP_APP_PASSWORD\"\n%s", f.URL, extra))
 	env := publisherstest.Env(t, "blog", map[string]string{"WP_APP_PASSWORD": secretValue})
 	p, err := New(prim, md, env)
 	if err != nil {
@@ -37,12 +43,12 @@ func TestPublishThreading(t *testing.T) {
 	if err != nil {
 		t.Fatalf("first update: %v", err)
 	}
-	wantURL := f.srv.URL + "/2026/11/27/2026-11-27-imap-pop-login-failures/"
+	wantURL := f.URL + "/2026/11/27/2026-11-27-imap-pop-login-failures/"
 	if r1.URL != wantURL || r1.Meta["slug"] != "2026-11-27-imap-pop-login-failures" || !r1.At.Equal(publisherstest.Now) {
 		t.Fatalf("first receipt = %+v", r1)
 	}
 	id, _ := strconv.ParseInt(r1.ID, 10, 64)
-	got := f.post(id)
+	got := f.Post(id)
 	if got.Status != "publish" || got.Content != first.HTML || got.Title != first.Title ||
 		fmt.Sprint(got.Categories, got.Tags) != "[3] [5 8]" {
 		t.Fatalf("created post = %+v", got)
@@ -57,7 +63,7 @@ func TestPublishThreading(t *testing.T) {
 	if r2.ID != r1.ID || r2.URL != r1.URL {
 		t.Fatalf("second receipt = %+v, want the same post as %+v", r2, r1)
 	}
-	if got := f.post(id); got.Content != second.HTML || got.Title != second.Title {
+	if got := f.Post(id); got.Content != second.HTML || got.Title != second.Title {
 		t.Fatalf("edited post = %+v", got)
 	}
 
@@ -71,7 +77,7 @@ func TestPublishThreading(t *testing.T) {
 	if r3.ID == r1.ID || r3.Meta["slug"] != "2026-11-27-imap-pop-login-failures-rfo" || r3.Meta["kind"] != "rfo" {
 		t.Fatalf("rfo receipt = %+v", r3)
 	}
-	if got := f.post(id); got.Content != second.HTML {
+	if got := f.Post(id); got.Content != second.HTML {
 		t.Fatalf("the RFO changed the status post: %+v", got)
 	}
 
@@ -83,10 +89,10 @@ func TestPublishThreading(t *testing.T) {
 		t.Fatalf("rfo edit: %v", err)
 	}
 	rfoID, _ := strconv.ParseInt(r3.ID, 10, 64)
-	if r4.ID != r3.ID || f.post(rfoID).Content != edited.HTML {
-		t.Fatalf("rfo edit receipt = %+v, post %+v", r4, f.post(rfoID))
+	if r4.ID != r3.ID || f.Post(rfoID).Content != edited.HTML {
+		t.Fatalf("rfo edit receipt = %+v, post %+v", r4, f.Post(rfoID))
 	}
-	if n := f.count("POST /wp-json/wp/v2/posts"); n != 4 {
+	if n := f.Count("POST /wp-json/wp/v2/posts"); n != 4 {
 		t.Errorf("%d POSTs, want 4 (create, edit, create RFO, edit RFO)", n)
 	}
 }
@@ -98,17 +104,15 @@ func TestPublishAfterLostAnswerCreatesNoDuplicate(t *testing.T) {
 			c := newChannel(t, f, "")
 			p := publisherstest.Post(1, "We are investigating.")
 			p.Kind = kind
-			f.set(func() { f.dropCreate = true })
+			f.DropAnswer(1) // the create: the lookup before it is a GET
 			if _, err := c.Publish(context.Background(), p); err == nil || !publishers.Retryable(err) {
 				t.Fatalf("lost answer: err = %v, want a retryable error", err)
 			}
-			f.set(func() { f.dropCreate = false })
 			r, err := c.Publish(context.Background(), p)
 			if err != nil {
 				t.Fatalf("retry: %v", err)
 			}
-			var n int
-			f.set(func() { n = len(f.posts) })
+			n := len(f.Posts())
 			if n != 1 || r.ID != "101" {
 				t.Fatalf("%d posts after the retry (receipt %+v), want exactly the first", n, r)
 			}
@@ -144,7 +148,7 @@ func TestPublishErrors(t *testing.T) {
 			if r.Method != http.MethodPost {
 				return false
 			}
-			wpError(w, 403, "rest_cannot_create", "Sorry, you are not allowed to create posts as this user.")
+			wordpresstest.WriteError(w, 403, "rest_cannot_create", "Sorry, you are not allowed to create posts as this user.")
 			return true
 		}, want: "create post: 403 Forbidden: Sorry, you are not allowed to create posts as this user. [rest_cannot_create]"},
 		{name: "deleted post", thread: "999", want: "update post: 404 Not Found: Invalid post ID. [rest_post_invalid_id]"},
@@ -160,12 +164,13 @@ func TestPublishErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeWP(t)
-			f.set(func() {
-				if tt.password != "" {
-					f.password = tt.password
-				}
-				f.fail, f.hang = tt.fail, tt.hang
-			})
+			if tt.password != "" {
+				f.SetPassword(tt.password)
+			}
+			f.Intercept(tt.fail)
+			if tt.hang {
+				f.Hang(wordpresstest.Always)
+			}
 			c := newChannel(t, f, "")
 			p := publisherstest.Post(1, "We are investigating.")
 			if tt.thread != "" {
@@ -201,7 +206,7 @@ func TestVerify(t *testing.T) {
 	if err != nil || who != "Status Bot" {
 		t.Fatalf("Verify = %q, %v", who, err)
 	}
-	f.set(func() { f.password = "other" })
+	f.SetPassword("other")
 	_, err = c.Verify(context.Background())
 	if err == nil || !strings.HasPrefix(err.Error(), "verify credentials: 401") {
 		t.Fatalf("Verify with a wrong password: %v", err)
@@ -255,5 +260,29 @@ func TestSlug(t *testing.T) {
 	}
 	if got := Slug(long); len(got) > 190 || Slug(long) != got || Slug(long+"b") == got {
 		t.Errorf("Slug(long) = %q (%d bytes): not short, stable and distinct", got, len(got))
+	}
+}
+
+// TestEchoedCredentialsNotShown: a server (or a proxy in front of it) that
+// echoes the request's Authorization header into its error body must not
+// make the error show the application password, which HTTP Basic carries
+// as base64 of user:password: the runbook redacts secret values, and cannot
+// recognise that form.
+func TestEchoedCredentialsNotShown(t *testing.T) {
+	basic := base64.StdEncoding.EncodeToString([]byte("status-bot:" + secretValue))
+	for name, body := range map[string]string{
+		"in WordPress's message": `{"code":"rest_forbidden","message":"Sorry. You sent:","data":{"status":401}}`,
+		"in a page":              `<html><body>401 Authorization Required. You sent:</body></html>`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFakeWP(t)
+			c := newChannel(t, f, "")
+			f.Inject(wordpresstest.Fault{Mode: wordpresstest.Answer, Status: 401, Body: body, EchoAuth: true, Times: 1})
+			_, err := c.Publish(context.Background(), publisherstest.Post(1, "We are investigating."))
+			if err == nil || !strings.Contains(err.Error(), "401 Unauthorized: ") || !strings.Contains(err.Error(), "[Authorization: Basic [redacted]]") {
+				t.Fatalf("err = %v, want the 401 with the echoed credentials redacted", err)
+			}
+			publisherstest.AssertNoSecret(t, err.Error(), secretValue, basic)
+		})
 	}
 }

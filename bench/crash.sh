@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Crash test at scale: 500 trials of TestCrashThenRetry (cmd/incident/crash_test.go).
+# Each trial runs the next command of an incident's life (open, update,
+# update, close, rfo) on the real binary against fakes of WordPress,
+# Discourse, Mastodon and a webhook receiver, SIGKILLs it at a random moment,
+# runs `incident retry`, and requires every update on every service exactly
+# once, nothing undelivered, and a record that loads. `go test ./...` runs 50.
+#
+#	bench/crash.sh            # 500 trials
+#	bench/crash.sh 2000       # as many as you like
+set -euo pipefail
+cd "$(dirname "$0")/.."
+trials=${1:-500}
+exec go test ./cmd/incident -run '^TestCrashThenRetry$' -count=1 -v -timeout 60m -crash.trials="$trials"
