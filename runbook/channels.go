@@ -160,6 +160,9 @@ func (r *Runbook) buildChannels(c *Config, md toml.MetaData, opt Options, file s
 		Organization: c.Organization, Services: svcs, Secrets: r.Secrets, Now: opt.Now}
 	statusPages, links := ChannelTypes()
 	names := map[string]bool{}
+	// Which per-type templates exist (mastodon.txt.tmpl, ...): the set is
+	// parsed again, with the zones, once the channels are built.
+	tset, terr := templates.Load(r.TemplatesDir(), nil)
 	build := func(md toml.MetaData, prim toml.Primitive, where string, wantStatus bool) (*Channel, error) {
 		var tn typeAndName
 		if err := md.PrimitiveDecode(prim, &tn); err != nil {
@@ -211,7 +214,7 @@ func (r *Runbook) buildChannels(c *Config, md toml.MetaData, opt Options, file s
 			ch.Template = tpl.Template
 			if ch.Template == "" {
 				ch.Template = t.template
-				if r.hasTemplate(tn.Type + ".txt.tmpl") {
+				if terr == nil && tset.Has(tn.Type+".txt.tmpl") {
 					ch.Template = tn.Type + ".txt.tmpl"
 				}
 			}
@@ -268,13 +271,6 @@ func (r *Runbook) buildChannels(c *Config, md toml.MetaData, opt Options, file s
 		}
 		return nil
 	})
-}
-
-// hasTemplate is used before templates are loaded: it checks the override
-// directory and the embedded defaults.
-func (r *Runbook) hasTemplate(name string) bool {
-	set, err := templates.Load(r.TemplatesDir(), nil)
-	return err == nil && set.Has(name)
 }
 
 func shortHash(s string) string {

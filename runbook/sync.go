@@ -188,30 +188,31 @@ func (r *Runbook) SyncAfter(ctx context.Context, message string) error {
 	return r.Sync.Push(ctx)
 }
 
-// CommitMessage describes what this process wrote, for the git commit.
+// CommitMessage describes what this process wrote, for the git commit:
+// its last update ("incident: update #3 (identified) on ID"), else its last
+// event ("incident: note on ID").
 func (r *Runbook) CommitMessage() string {
 	written := r.Store.Written()
 	if len(written) == 0 {
 		return "incident: records"
 	}
+	last := written[len(written)-1]
 	ids := map[string]bool{}
-	var last Written
 	for _, w := range written {
 		ids[w.Incident] = true
-		if w.Kind == KindUpdate || w.Kind == KindOpened || last.Kind == "" || (last.Kind != KindUpdate && last.Kind != KindOpened) {
+		if w.Kind == KindUpdate || w.Kind == KindOpened {
 			last = w
 		}
 	}
 	what := string(last.Kind)
-	if last.Kind == KindUpdate || last.Kind == KindOpened {
-		if inc, err := r.Store.Load(last.Incident); err == nil {
-			for _, u := range inc.Updates {
-				if u.Event.ID == last.ID {
-					what = fmt.Sprintf("update #%d (%s)", u.Number, u.Event.Status)
-					if u.RFO {
-						what = "RFO"
-					}
-				}
+	if inc, err := r.Store.Load(last.Incident); err == nil && (last.Kind == KindUpdate || last.Kind == KindOpened) {
+		for _, u := range inc.Updates {
+			switch {
+			case u.Event.ID != last.ID:
+			case u.RFO:
+				what = "RFO"
+			default:
+				what = fmt.Sprintf("update #%d (%s)", u.Number, u.Event.Status)
 			}
 		}
 	}
