@@ -156,7 +156,17 @@ func (s *Store) Append(id string, e *Event) error {
 	return nil
 }
 
-func writeAtomic(dir, name string, data []byte) (err error) {
+func writeAtomic(dir, name string, data []byte) error {
+	return write(dir, name, data, true)
+}
+
+// writeCache writes a rebuildable cache file: atomically (a reader never
+// sees half of it), but without the syncs, which only matter for records.
+func writeCache(dir, name string, data []byte) error {
+	return write(dir, name, data, false)
+}
+
+func write(dir, name string, data []byte, sync bool) (err error) {
 	f, err := createTemp(dir, ".tmp-"+name+"-*")
 	if err != nil {
 		return err
@@ -170,14 +180,19 @@ func writeAtomic(dir, name string, data []byte) (err error) {
 	if _, err = f.Write(data); err != nil {
 		return err
 	}
-	if err = f.Sync(); err != nil {
-		return err
+	if sync {
+		if err = f.Sync(); err != nil {
+			return err
+		}
 	}
 	if err = f.Close(); err != nil {
 		return err
 	}
 	if err = os.Rename(f.Name(), filepath.Join(dir, name)); err != nil {
 		return err
+	}
+	if !sync {
+		return nil
 	}
 	if d, derr := os.Open(dir); derr == nil {
 		_ = d.Sync()
@@ -225,7 +240,7 @@ func (s *Store) Events(id string) ([]Event, error) {
 	if stamp := cacheStamp(st.ModTime(), start); stamp != 0 {
 		if b, err := json.Marshal(eventCache{Version: eventCacheVersion, Stamp: stamp, Events: events}); err == nil &&
 			os.MkdirAll(filepath.Dir(cache), 0o700) == nil {
-			_ = writeAtomic(filepath.Dir(cache), id+".json", b)
+			_ = writeCache(filepath.Dir(cache), id+".json", b)
 		}
 	}
 	return events, nil

@@ -155,7 +155,7 @@ func (r *Runbook) Summaries() ([]Summary, error) {
 			}
 		}
 		if b, err := json.Marshal(cache); err == nil && os.MkdirAll(r.StateDir, 0o700) == nil {
-			_ = writeAtomic(r.StateDir, "summaries.json", b)
+			_ = writeCache(r.StateDir, "summaries.json", b)
 		}
 	}
 	r.writeOpenIndex(ids, cache)
@@ -188,7 +188,7 @@ func (r *Runbook) writeOpenIndex(ids []string, cache summaryCache) {
 		}
 	}
 	if b, err := json.Marshal(idx); err == nil && os.MkdirAll(r.StateDir, 0o700) == nil {
-		_ = writeAtomic(r.StateDir, "open.json", b)
+		_ = writeCache(r.StateDir, "open.json", b)
 	}
 }
 
