@@ -25,8 +25,8 @@ var crashTrials = flag.Int("crash.trials", 50, "trials of TestCrashThenRetry (be
 // TestCrashThenRetry: SPEC's "Killed at any moment, the tool loses nothing:
 // `incident retry` finishes the job, and no channel receives the same update
 // twice", tried on the real binary against the fakes of WordPress (the
-// status page), Discourse, Mastodon and a webhook receiver that deduplicates
-// on Idempotency-Key. Each trial runs the next command of an incident's life
+// status page), Discourse, Mastodon, a webhook receiver that deduplicates
+// on Idempotency-Key, X and Bluesky. Each trial runs the next command of an incident's life
 // (open, update, update, close, rfo, then a new incident) and SIGKILLs it
 // after a random delay that covers the time before, during and after the
 // posts; the fakes answer after a random 1-6 ms, so kills land mid-flight.
@@ -34,8 +34,10 @@ var crashTrials = flag.Int("crash.trials", 50, "trials of TestCrashThenRetry (be
 // runs to the end, and the test requires that the record loads (`incident
 // show --json`), that nothing is left undelivered, and that every fake holds
 // every recorded update exactly once: found by its idempotency key (Mastodon,
-// webhook) or marker (Discourse), and, for WordPress, one post per incident
-// (and one per RFO) whose text lists each update once.
+// webhook), marker (Discourse) or the receipt's id (X, which has no key, and
+// Bluesky, whose record key the channel derives from the update's key), with
+// nothing else held, and, for WordPress, one post per incident (and one per
+// RFO) whose text lists each update once.
 //
 //	go test ./cmd/incident -run TestCrashThenRetry -crash.trials=500 -v   # bench/crash.sh
 func TestCrashThenRetry(t *testing.T) {
@@ -53,7 +55,7 @@ func TestCrashThenRetry(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "incident.toml"), []byte(s.runbookTOML("wordpress")), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "incident.toml"), []byte(s.runbookTOML("wordpress")+s.socialTOML()), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(work, "rfo.md"), []byte("## Summary\n\nIMAP logins failed.\n\n## Root cause\n\nA full disk.\n\n## What we did\n\nWe freed space.\n\n## What we are changing\n\nDisk alerts.\n"), 0o600); err != nil {
@@ -250,7 +252,7 @@ func checkCrashTrial(t *testing.T, s *fakeSet, store *runbook.Store, run func(..
 			t.Errorf("trial %d: list says %s has %d undelivered post(s) after retry (LOSS)", trial, sum.ID, sum.Undelivered)
 		}
 	}
-	byKey := map[string]map[string]int{"discourse": {}, "mastodon": {}, "webhook": {}}
+	byKey := map[string]map[string]int{"discourse": {}, "mastodon": {}, "webhook": {}, "twitter": {}, "bluesky": {}}
 	for _, p := range s.dc.Posts() {
 		byKey["discourse"][p.Marker]++
 	}
@@ -259,6 +261,12 @@ func checkCrashTrial(t *testing.T, s *fakeSet, store *runbook.Store, run func(..
 	}
 	for _, d := range s.wh.Deliveries() {
 		byKey["webhook"][d.IdempotencyKey]++
+	}
+	for _, p := range s.x.Posts() {
+		byKey["twitter"][p.ID]++
+	}
+	for _, rec := range s.bs.Records() {
+		byKey["bluesky"][rec.URI]++
 	}
 	wpPosts := map[string]int{}
 	wpContent := map[string]string{}
@@ -319,11 +327,21 @@ func checkCrashTrial(t *testing.T, s *fakeSet, store *runbook.Store, run func(..
 				}
 				fk, ok := linkFakes[d.Channel]
 				if !ok {
+					fk, ok = socialFakes[d.Channel]
+				}
+				if !ok {
 					continue
 				}
 				k := id + "/" + u.Event.ID + "/" + d.Channel
-				if fk == "discourse" {
+				switch {
+				case fk == "discourse":
 					k = keyHash(k)
+				case socialFakes[d.Channel] != "":
+					if d.Receipt == nil {
+						t.Errorf("trial %d: %s update %s on %s is sent without a receipt", trial, id, u.Event.ID, d.Channel)
+						continue
+					}
+					k = d.Receipt.ID
 				}
 				expected[fk+" "+k]++
 				switch n := byKey[fk][k]; {
@@ -370,7 +388,7 @@ func checkCrashTrial(t *testing.T, s *fakeSet, store *runbook.Store, run func(..
 			t.Errorf("trial %d (%v): %v", trial, args, err)
 		}
 	}
-	for _, n := range []string{"discourse", "mastodon", "webhook"} {
+	for _, n := range []string{"discourse", "mastodon", "webhook", "twitter", "bluesky"} {
 		if err := s.threaded(n); err != nil && !strings.Contains(err.Error(), "holds nothing") {
 			t.Errorf("trial %d: %v", trial, err)
 		}

@@ -22,15 +22,17 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/incident-cli/incident/publishers/bluesky/blueskytest"
 	"github.com/incident-cli/incident/publishers/discourse/discoursetest"
 	"github.com/incident-cli/incident/publishers/mastodon/mastodontest"
 	"github.com/incident-cli/incident/publishers/statuspage/statuspagetest"
+	"github.com/incident-cli/incident/publishers/twitter/twittertest"
 	"github.com/incident-cli/incident/publishers/webhook/webhooktest"
 	"github.com/incident-cli/incident/publishers/wordpress/wordpresstest"
 )
 
 // fakeNames are the fakes, in the order they are reported.
-var fakeNames = []string{"wordpress", "statuspage", "discourse", "mastodon", "webhook"}
+var fakeNames = []string{"wordpress", "statuspage", "discourse", "mastodon", "webhook", "twitter", "bluesky"}
 
 // fakeSet is one of each fake service.
 type fakeSet struct {
@@ -39,6 +41,8 @@ type fakeSet struct {
 	dc *discoursetest.Server
 	md *mastodontest.Server
 	wh *webhooktest.Server
+	x  *twittertest.Server
+	bs *blueskytest.Server
 
 	env map[string]string // what the runbooks' env: references name
 }
@@ -90,22 +94,34 @@ func startFakes(o fakeOptions) *fakeSet {
 		dc: discoursetest.NewServer(discoursetest.Options{APIKey: cred("discourse", discoursetest.DefaultAPIKey), Reporter: o.Reporter}),
 		md: mastodontest.NewServer(mastodontest.Options{Token: cred("mastodon", mastodontest.DefaultToken), Reporter: o.Reporter}),
 		wh: webhooktest.NewServer(webhooktest.Options{Token: cred("webhook", webhooktest.DefaultToken), Path: hookPath, Reporter: o.Reporter}),
+		x: twittertest.NewServer(twittertest.Options{ConsumerKey: cred("xck", twittertest.DefaultConsumerKey),
+			ConsumerSecret: cred("xcs", twittertest.DefaultConsumerSecret), AccessToken: cred("xat", twittertest.DefaultAccessToken),
+			AccessTokenSecret: cred("xats", twittertest.DefaultAccessTokenSecret), Reporter: o.Reporter}),
+		bs: blueskytest.NewServer(blueskytest.Options{Password: cred("bluesky", blueskytest.DefaultPassword), Reporter: o.Reporter}),
 	}
 	s.env = map[string]string{
-		"WP_URL":             s.wp.URL,
-		"WP_USER":            s.wp.User,
-		"WP_APP_PASSWORD":    s.wp.Password,
-		"STATUSPAGE_URL":     s.sp.URL,
-		"STATUSPAGE_PAGE_ID": s.sp.PageID,
-		"STATUSPAGE_API_KEY": s.sp.APIKey,
-		"DISCOURSE_URL":      s.dc.URL,
-		"DISCOURSE_USER":     s.dc.Username,
-		"DISCOURSE_API_KEY":  s.dc.APIKey,
-		"DISCOURSE_CATEGORY": strconv.Itoa(s.dc.Category),
-		"MASTODON_URL":       s.md.URL,
-		"MASTODON_TOKEN":     s.md.Token,
-		"WEBHOOK_URL":        s.wh.HookURL,
-		"WEBHOOK_TOKEN":      s.wh.Token,
+		"WP_URL":                s.wp.URL,
+		"WP_USER":               s.wp.User,
+		"WP_APP_PASSWORD":       s.wp.Password,
+		"STATUSPAGE_URL":        s.sp.URL,
+		"STATUSPAGE_PAGE_ID":    s.sp.PageID,
+		"STATUSPAGE_API_KEY":    s.sp.APIKey,
+		"DISCOURSE_URL":         s.dc.URL,
+		"DISCOURSE_USER":        s.dc.Username,
+		"DISCOURSE_API_KEY":     s.dc.APIKey,
+		"DISCOURSE_CATEGORY":    strconv.Itoa(s.dc.Category),
+		"MASTODON_URL":          s.md.URL,
+		"MASTODON_TOKEN":        s.md.Token,
+		"WEBHOOK_URL":           s.wh.HookURL,
+		"WEBHOOK_TOKEN":         s.wh.Token,
+		"X_URL":                 s.x.URL,
+		"X_CONSUMER_KEY":        s.x.ConsumerKey,
+		"X_CONSUMER_SECRET":     s.x.ConsumerSecret,
+		"X_ACCESS_TOKEN":        s.x.AccessToken,
+		"X_ACCESS_TOKEN_SECRET": s.x.AccessTokenSecret,
+		"BLUESKY_URL":           s.bs.URL,
+		"BLUESKY_IDENTIFIER":    s.bs.Handle,
+		"BLUESKY_APP_PASSWORD":  s.bs.Password,
 	}
 	return s
 }
@@ -113,7 +129,8 @@ func startFakes(o fakeOptions) *fakeSet {
 // secrets are the credential values (for leak checks), with the forms they
 // travel in (HTTP Basic's base64).
 func (s *fakeSet) secrets() []string {
-	out := []string{s.wp.Password, s.sp.APIKey, s.dc.APIKey, s.md.Token, s.wh.Token, strings.TrimPrefix(s.wh.HookURL, s.wh.URL)}
+	out := []string{s.wp.Password, s.sp.APIKey, s.dc.APIKey, s.md.Token, s.wh.Token, strings.TrimPrefix(s.wh.HookURL, s.wh.URL),
+		s.x.ConsumerKey, s.x.ConsumerSecret, s.x.AccessToken, s.x.AccessTokenSecret, s.bs.Password}
 	out = append(out, base64.StdEncoding.EncodeToString([]byte(s.wp.User+":"+s.wp.Password)))
 	return out
 }
@@ -130,6 +147,10 @@ func (s *fakeSet) get(name string) (faultable, error) {
 		return s.md, nil
 	case "webhook":
 		return s.wh, nil
+	case "twitter":
+		return s.x, nil
+	case "bluesky":
+		return s.bs, nil
 	}
 	return nil, fmt.Errorf("no fake %q (one of %s)", name, strings.Join(fakeNames, ", "))
 }
@@ -157,7 +178,7 @@ func (s *fakeSet) problems() []string {
 type fakePost struct {
 	ID       string
 	Text     string
-	Thread   string // discourse topic, mastodon/webhook thread root ("" for a root)
+	Thread   string // discourse topic, webhook/bluesky thread root ("" for a root)
 	Parent   string // what it replies to ("" for none)
 	Key      string // idempotency key or marker
 	Incident string // webhook: the incident id
@@ -166,7 +187,8 @@ type fakePost struct {
 
 // posts returns what a fake holds, oldest first: WordPress posts,
 // Statuspage incident updates (oldest first, every incident), Discourse
-// posts, Mastodon statuses, webhook deliveries.
+// posts, Mastodon statuses, webhook deliveries, X posts (which carry no
+// key: X has none), Bluesky records (keyed by their record key).
 func (s *fakeSet) posts(name string) ([]fakePost, error) {
 	var out []fakePost
 	switch name {
@@ -195,6 +217,15 @@ func (s *fakeSet) posts(name string) ([]fakePost, error) {
 	case "webhook":
 		for _, d := range s.wh.Deliveries() {
 			out = append(out, fakePost{ID: d.ID, Text: d.Text, Thread: d.ThreadID, Parent: d.ParentID, Key: d.IdempotencyKey, Incident: d.Incident.ID, Kind: d.Kind})
+		}
+	case "twitter":
+		for _, p := range s.x.Posts() {
+			out = append(out, fakePost{ID: p.ID, Text: p.Text, Parent: p.ReplyTo})
+		}
+	case "bluesky":
+		for _, rec := range s.bs.Records() {
+			root, parent := rec.Reply()
+			out = append(out, fakePost{ID: rec.URI, Text: rec.Text(), Thread: root, Parent: parent, Key: rec.Rkey})
 		}
 	default:
 		return nil, fmt.Errorf("no fake %q (one of %s)", name, strings.Join(fakeNames, ", "))
@@ -233,9 +264,12 @@ func (s *fakeSet) count(name, what string) (int, error) {
 }
 
 // threaded checks that a fake's posts thread: Discourse posts are numbered
-// 1, 2, ... in their topic; every Mastodon status after a thread's first
-// replies to the one before it; every webhook delivery after an incident's
-// first names the first as thread_id and the one before as parent_id.
+// 1, 2, ... in their topic; every Mastodon status and X post after a
+// thread's first replies to the one before it (in_reply_to_id,
+// reply.in_reply_to_tweet_id); every Bluesky post after a thread's first
+// names the first as its reply root and the one before as its parent; every
+// webhook delivery after an incident's first names the first as thread_id
+// and the one before as parent_id.
 func (s *fakeSet) threaded(name string) error {
 	ps, err := s.posts(name)
 	if err != nil {
@@ -253,17 +287,27 @@ func (s *fakeSet) threaded(name string) error {
 				return fmt.Errorf("discourse post %s is number %s in topic %s, want %d", p.ID, p.Parent, p.Thread, next[p.Thread])
 			}
 		}
-	case "mastodon":
+	case "mastodon", "twitter":
 		for i, p := range ps {
 			if p.Parent == "" {
 				continue // a new thread (a new incident)
 			}
 			if i == 0 || p.Parent != ps[i-1].ID {
-				return fmt.Errorf("mastodon status %s (%q) replies to %q, want the status before it", p.ID, p.Text, p.Parent)
+				return fmt.Errorf("%s post %s (%q) replies to %q, want the post before it", name, p.ID, p.Text, p.Parent)
 			}
 		}
 		if ps[0].Parent != "" {
-			return fmt.Errorf("the first mastodon status replies to %s", ps[0].Parent)
+			return fmt.Errorf("the first %s post replies to %s", name, ps[0].Parent)
+		}
+	case "bluesky":
+		root := ""
+		for i, p := range ps {
+			switch {
+			case p.Thread == "" && p.Parent == "":
+				root = p.ID // a new thread (a new incident)
+			case i == 0 || p.Thread != root || p.Parent != ps[i-1].ID:
+				return fmt.Errorf("bluesky post %s (%q) has reply root %q parent %q, want %q and the post before it", p.ID, p.Text, p.Thread, p.Parent, root)
+			}
 		}
 	case "webhook":
 		// A delivery is known to incident by the id the receiver answered,
@@ -304,6 +348,13 @@ func (s *fakeSet) once(name string) error {
 	}
 	keys, texts := map[string]string{}, map[string]string{}
 	for _, p := range ps {
+		if name == "twitter" { // X has no key: the texts must differ (and X refuses a repeated text)
+			if o, ok := texts[p.Text]; ok {
+				return fmt.Errorf("%s holds the same text twice (posts %s and %s): %q", name, o, p.ID, p.Text)
+			}
+			texts[p.Text] = p.ID
+			continue
+		}
 		if p.Key == "" && name != "webhook" {
 			return fmt.Errorf("%s: post %s carries no idempotency key or marker: %q", name, p.ID, p.Text)
 		}
@@ -661,3 +712,27 @@ headers = { Authorization = "Bearer env:WEBHOOK_TOKEN", X-Source = "incident" }
 
 // linkFakes maps the link channels' names in runbookTOML to their fakes.
 var linkFakes = map[string]string{"community": "discourse", "mastodon": "mastodon", "chat": "webhook"}
+
+// socialTOML is the x (type twitter) and bluesky channels' tables for the
+// fakes, to append to runbookTOML's; socialFakes maps them to their fakes.
+func (s *fakeSet) socialTOML() string {
+	return fmt.Sprintf(`
+[[channel]]
+name = "x"
+type = "twitter"
+url = %q
+consumer_key = "env:X_CONSUMER_KEY"
+consumer_secret = "env:X_CONSUMER_SECRET"
+access_token = "env:X_ACCESS_TOKEN"
+access_token_secret = "env:X_ACCESS_TOKEN_SECRET"
+
+[[channel]]
+name = "bluesky"
+type = "bluesky"
+url = %q
+identifier = %q
+app_password = "env:BLUESKY_APP_PASSWORD"
+`, s.x.URL, s.bs.URL, s.bs.Handle)
+}
+
+var socialFakes = map[string]string{"x": "twitter", "bluesky": "bluesky"}

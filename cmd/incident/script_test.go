@@ -25,11 +25,14 @@ package main
 // script. Each check also fails when a fake saw a request the real service
 // would refuse as malformed (a protocol problem).
 //
-//	fakes start [-marker PREFIX]     start the wordpress, statuspage, discourse, mastodon and
-//	                                 webhook fakes; set WP_URL WP_USER WP_APP_PASSWORD
-//	                                 STATUSPAGE_URL STATUSPAGE_PAGE_ID STATUSPAGE_API_KEY
+//	fakes start [-marker PREFIX]     start the wordpress, statuspage, discourse, mastodon,
+//	                                 webhook, twitter (X) and bluesky fakes; set WP_URL WP_USER
+//	                                 WP_APP_PASSWORD STATUSPAGE_URL STATUSPAGE_PAGE_ID STATUSPAGE_API_KEY
 //	                                 DISCOURSE_URL DISCOURSE_USER DISCOURSE_API_KEY DISCOURSE_CATEGORY
-//	                                 MASTODON_URL MASTODON_TOKEN WEBHOOK_URL WEBHOOK_TOKEN;
+//	                                 MASTODON_URL MASTODON_TOKEN WEBHOOK_URL WEBHOOK_TOKEN
+//	                                 X_URL X_CONSUMER_KEY X_CONSUMER_SECRET X_ACCESS_TOKEN
+//	                                 X_ACCESS_TOKEN_SECRET BLUESKY_URL BLUESKY_IDENTIFIER
+//	                                 BLUESKY_APP_PASSWORD;
 //	                                 with -marker every credential (and the webhook's path) is a
 //	                                 distinctive value starting with PREFIX, all listed in
 //	                                 $FAKE_SECRETS (one a line, with WordPress's Basic form)
@@ -38,7 +41,8 @@ package main
 //	fakes links NAME URL             every post NAME holds contains URL
 //	fakes last NAME REGEXP           NAME's latest post matches REGEXP
 //	fakes contains NAME I REGEXP     NAME's post I (from 1; -1 the last) matches REGEXP
-//	fakes thread NAME...             the posts thread (topic, replies, thread_id/parent_id)
+//	fakes thread NAME...             the posts thread (topic, replies, thread_id/parent_id,
+//	                                 X's in_reply_to_tweet_id, Bluesky's reply root/parent)
 //	fakes once [NAME...]             no fake holds an update twice (keys, markers, slugs, texts)
 //	fakes fail|echo NAME [METHOD] STATUS N BODY   answer the next N requests (with METHOD) with
 //	                                 STATUS and BODY (echo: followed by the credential headers

@@ -14,10 +14,35 @@ import (
 	"time"
 
 	"github.com/incident-cli/incident/publishers"
+	"github.com/incident-cli/incident/publishers/bluesky/blueskytest"
 	"github.com/incident-cli/incident/publishers/publisherstest"
 )
 
 const link = "https://status.example.com/incidents/2026-11-27-imap-pop-login-failures.html"
+
+const appPassword = blueskytest.DefaultPassword
+
+var tidPattern = blueskytest.TIDPattern
+
+// newFakePDS starts the fake PDS for a test.
+func newFakePDS(t *testing.T) *blueskytest.Server {
+	return blueskytest.NewServer(blueskytest.Options{UserAgent: "incident/test", Reporter: t})
+}
+
+// lastCreate returns the body of the latest createRecord.
+func lastCreate(f *blueskytest.Server) map[string]any {
+	c := f.Creates()
+	if len(c) == 0 {
+		return nil
+	}
+	return c[len(c)-1]
+}
+
+const (
+	createRecordCall = "POST /xrpc/com.atproto.repo.createRecord"
+	getRecordCall    = "GET /xrpc/com.atproto.repo.getRecord"
+	getSessionCall   = "GET /xrpc/com.atproto.server.getSession"
+)
 
 func bskyConfig(url string) string {
 	return fmt.Sprintf("name = \"bluesky\"\ntype = \"bluesky\"\nurl = %q\nidentifier = \"@examplemail.bsky.social\"\napp_password = \"env:BLUESKY_APP_PASSWORD\"\n", url)
@@ -44,7 +69,7 @@ func text(n int) string {
 
 func TestPublishThread(t *testing.T) {
 	f := newFakePDS(t)
-	ch := newChannel(t, bskyConfig(f.srv.URL), testEnv(t, appPassword))
+	ch := newChannel(t, bskyConfig(f.URL), testEnv(t, appPassword))
 	var first, latest *publishers.Receipt
 	for _, step := range []struct {
 		name string
@@ -64,19 +89,19 @@ func TestPublishThread(t *testing.T) {
 				t.Fatalf("Publish: %v", err)
 			}
 			rkey, _ := recordKey(p)
-			wantURI := "at://" + f.did + "/app.bsky.feed.post/" + rkey
+			wantURI := "at://" + f.DID + "/app.bsky.feed.post/" + rkey
 			if r.ID != wantURI || r.Meta["uri"] != wantURI || !strings.HasPrefix(r.Meta["cid"], "bafyrei") ||
-				r.URL != "https://bsky.app/profile/"+f.handle+"/post/"+rkey || !r.At.Equal(publisherstest.Now) {
+				r.URL != "https://bsky.app/profile/"+f.Handle+"/post/"+rkey || !r.At.Equal(publisherstest.Now) {
 				t.Errorf("receipt = %+v, want id %s", r, wantURI)
 			}
 			var in struct {
 				Repo, Collection, Rkey string
 				Record                 postRecord
 			}
-			b, _ := json.Marshal(f.lastCreate())
+			b, _ := json.Marshal(lastCreate(f))
 			json.Unmarshal(b, &in)
 			rec := in.Record
-			if in.Repo != f.did || in.Collection != collection || in.Rkey != rkey || rec.Text != p.Text ||
+			if in.Repo != f.DID || in.Collection != collection || in.Rkey != rkey || rec.Text != p.Text ||
 				rec.CreatedAt != "2026-11-27T10:15:00.000Z" {
 				t.Errorf("createRecord body = %s", b)
 			}
@@ -96,15 +121,15 @@ func TestPublishThread(t *testing.T) {
 			latest = &r
 		})
 	}
-	if f.logins != 1 {
-		t.Errorf("createSession called %d times", f.logins)
+	if f.Logins() != 1 {
+		t.Errorf("createSession called %d times", f.Logins())
 	}
 }
 
 func TestSessionReuse(t *testing.T) {
 	f := newFakePDS(t)
 	env := testEnv(t, appPassword)
-	a := newChannel(t, bskyConfig(f.srv.URL), env)
+	a := newChannel(t, bskyConfig(f.URL), env)
 	if _, err := a.Publish(context.Background(), publisherstest.Post(1, text(1))); err != nil {
 		t.Fatal(err)
 	}
@@ -117,20 +142,20 @@ func TestSessionReuse(t *testing.T) {
 		t.Fatalf("session file: %v, mode %v", err, st)
 	}
 	b, _ := os.ReadFile(path)
-	if strings.Contains(string(b), appPassword) || !strings.Contains(string(b), f.did) {
+	if strings.Contains(string(b), appPassword) || !strings.Contains(string(b), f.DID) {
 		t.Errorf("session file = %s", b)
 	}
 	// Another run (a new channel on the same state) reuses the session.
 	env.Secrets = &publishers.Resolver{Getenv: func(string) string { return "" }} // no password needed
-	b2 := newChannel(t, bskyConfig(f.srv.URL), env)
+	b2 := newChannel(t, bskyConfig(f.URL), env)
 	if _, err := b2.Publish(context.Background(), publisherstest.Post(2, text(2))); err != nil {
 		t.Fatal(err)
 	}
-	if f.logins != 1 {
-		t.Errorf("createSession called %d times, want 1", f.logins)
+	if f.Logins() != 1 {
+		t.Errorf("createSession called %d times, want 1", f.Logins())
 	}
 	// Another account on the same PDS has its own file.
-	other := newChannel(t, strings.Replace(bskyConfig(f.srv.URL), "examplemail", "other", 1), env)
+	other := newChannel(t, strings.Replace(bskyConfig(f.URL), "examplemail", "other", 1), env)
 	if other.sessionFile() == path {
 		t.Error("two accounts share a session file")
 	}
@@ -141,13 +166,13 @@ func TestExpiredToken(t *testing.T) {
 		t.Run(fmt.Sprint("refresh token revoked=", revoked), func(t *testing.T) {
 			f := newFakePDS(t)
 			env := testEnv(t, appPassword)
-			ch := newChannel(t, bskyConfig(f.srv.URL), env)
+			ch := newChannel(t, bskyConfig(f.URL), env)
 			if _, err := ch.Publish(context.Background(), publisherstest.Post(1, text(1))); err != nil {
 				t.Fatal(err)
 			}
-			f.expireAccess()
+			f.ExpireAccess()
 			if revoked {
-				f.set(func(f *fakePDS) { clear(f.refresh) })
+				f.RevokeRefresh()
 			}
 			if _, err := ch.Publish(context.Background(), publisherstest.Post(2, text(2))); err != nil {
 				t.Fatalf("Publish after expiry: %v", err)
@@ -156,15 +181,13 @@ func TestExpiredToken(t *testing.T) {
 			if revoked {
 				wantLogins, wantRefreshes = 2, 0
 			}
-			if f.logins != wantLogins || f.refreshes != wantRefreshes || f.count("createRecord") != 3 {
-				t.Errorf("logins %d, refreshes %d, createRecord calls %d", f.logins, f.refreshes, f.count("createRecord"))
+			if f.Logins() != wantLogins || f.Refreshes() != wantRefreshes || f.Count(createRecordCall) != 3 {
+				t.Errorf("logins %d, refreshes %d, createRecord calls %d", f.Logins(), f.Refreshes(), f.Count(createRecordCall))
 			}
 			var stored session
 			b, _ := os.ReadFile(ch.sessionFile())
 			json.Unmarshal(b, &stored)
-			live := false
-			f.set(func(f *fakePDS) { live = f.access[stored.AccessJwt] })
-			if !live {
+			if !f.AccessValid(stored.AccessJwt) {
 				t.Errorf("the stored session holds a dead access token: %s", b)
 			}
 		})
@@ -177,22 +200,22 @@ func TestExpiredToken(t *testing.T) {
 func TestSessionSharedByRuns(t *testing.T) {
 	f := newFakePDS(t)
 	env := testEnv(t, appPassword)
-	a := newChannel(t, bskyConfig(f.srv.URL), env)
-	b := newChannel(t, bskyConfig(f.srv.URL), env)
+	a := newChannel(t, bskyConfig(f.URL), env)
+	b := newChannel(t, bskyConfig(f.URL), env)
 	ctx := context.Background()
 	for i, step := range []struct {
 		ch     *channel
 		expire bool
 	}{{a, false}, {b, false}, {a, true}, {b, false}} {
 		if step.expire {
-			f.expireAccess()
+			f.ExpireAccess()
 		}
 		if _, err := step.ch.Publish(ctx, publisherstest.Post(i+1, text(i+1))); err != nil {
 			t.Fatalf("publish %d: %v", i+1, err)
 		}
 	}
-	if f.logins != 1 || f.refreshes != 1 {
-		t.Errorf("logins %d, refreshes %d; want 1 and 1", f.logins, f.refreshes)
+	if f.Logins() != 1 || f.Refreshes() != 1 {
+		t.Errorf("logins %d, refreshes %d; want 1 and 1", f.Logins(), f.Refreshes())
 	}
 }
 
@@ -201,7 +224,7 @@ func TestPublishErrors(t *testing.T) {
 		name      string
 		password  string
 		path      string
-		setup     func(f *fakePDS, p *publishers.Post)
+		setup     func(f *blueskytest.Server, p *publishers.Post)
 		timeout   time.Duration
 		status    int
 		retryable bool
@@ -210,47 +233,24 @@ func TestPublishErrors(t *testing.T) {
 	}{
 		{name: "401 wrong app password", password: "wxyz-wxyz-wxyz-wxyz", status: 401,
 			contains: "create session: 401 Unauthorized: AuthenticationRequired: Invalid identifier or password (check `identifier` and the app password in the environment variable BLUESKY_APP_PASSWORD)"},
-		{name: "400 text too long", setup: func(f *fakePDS, p *publishers.Post) { p.Text = strings.Repeat("ä", 301) },
+		{name: "400 text too long", setup: func(f *blueskytest.Server, p *publishers.Post) { p.Text = strings.Repeat("ä", 301) },
 			status: 400, contains: "create post: 400 Bad Request: InvalidRequest: Invalid app.bsky.feed.post record: Record/text must not be longer than 300 graphemes"},
 		{name: "404 wrong url", path: "/pds", status: 404, contains: "create session: 404 Not Found: Cannot POST /pds/xrpc/com.atproto.server.createSession (check the channel's `url`"},
-		{name: "429 with ratelimit-reset", setup: func(f *fakePDS, p *publishers.Post) {
-			f.set(func(f *fakePDS) {
-				f.fail = func(w http.ResponseWriter, r *http.Request) bool {
-					w.Header().Set("ratelimit-limit", "30")
-					w.Header().Set("ratelimit-remaining", "0")
-					w.Header().Set("ratelimit-reset", fmt.Sprint(publisherstest.Now.Add(4*time.Minute).Unix()))
-					w.Header().Set("ratelimit-policy", "30;w=300")
-					xrpcError(w, http.StatusTooManyRequests, "RateLimitExceeded", "Rate Limit Exceeded")
-					return true
-				}
-			})
+		{name: "429 with ratelimit-reset", setup: func(f *blueskytest.Server, p *publishers.Post) {
+			f.RateLimit(publisherstest.Now.Add(4*time.Minute), blueskytest.Always)
 		}, status: 429, retryable: true, retry: 4 * time.Minute, contains: "create session: 429 Too Many Requests: RateLimitExceeded"},
-		{name: "500 on create", setup: func(f *fakePDS, p *publishers.Post) {
-			f.set(func(f *fakePDS) {
-				f.fail = func(w http.ResponseWriter, r *http.Request) bool {
-					if strings.HasSuffix(r.URL.Path, "createRecord") {
-						xrpcError(w, http.StatusInternalServerError, "InternalServerError", "Internal Server Error")
-						return true
-					}
-					return false
-				}
-			})
+		{name: "500 on create", setup: func(f *blueskytest.Server, p *publishers.Post) {
+			f.Inject(blueskytest.Fault{Mode: blueskytest.Answer, Path: "createRecord", Status: http.StatusInternalServerError,
+				Body: `{"error":"InternalServerError","message":"Internal Server Error"}`, Times: blueskytest.Always})
 		}, status: 500, retryable: true, contains: "create post: 500 Internal Server Error: InternalServerError"},
-		{name: "malformed JSON", setup: func(f *fakePDS, p *publishers.Post) {
-			f.set(func(f *fakePDS) {
-				f.fail = func(w http.ResponseWriter, r *http.Request) bool {
-					w.Write([]byte(`{"accessJwt":`))
-					return true
-				}
-			})
+		{name: "malformed JSON", setup: func(f *blueskytest.Server, p *publishers.Post) {
+			f.Fail(http.StatusOK, `{"accessJwt":`, nil, blueskytest.Always)
 		}, retryable: true, contains: "create session: the service answered 200 with a body that is not the JSON expected"},
-		{name: "timeout", setup: func(f *fakePDS, p *publishers.Post) { f.set(func(f *fakePDS) { f.hang = true }) },
+		{name: "timeout", setup: func(f *blueskytest.Server, p *publishers.Post) { f.Hang(blueskytest.Always) },
 			timeout: 50 * time.Millisecond, retryable: true, contains: "create session: context deadline exceeded"},
-		{name: "record key taken by another post", setup: func(f *fakePDS, p *publishers.Post) {
+		{name: "record key taken by another post", setup: func(f *blueskytest.Server, p *publishers.Post) {
 			rkey, _ := recordKey(*p)
-			f.set(func(f *fakePDS) {
-				f.records[rkey] = pdsRecord{URI: "at://" + f.did + "/app.bsky.feed.post/" + rkey, CID: "bafyreiother", Value: map[string]any{"text": "something else"}}
-			})
+			f.PutRecord(rkey, blueskytest.Record{URI: "at://" + f.DID + "/app.bsky.feed.post/" + rkey, CID: "bafyreiother", Value: map[string]any{"text": "something else"}})
 		}, contains: "create post: record key"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -259,7 +259,7 @@ func TestPublishErrors(t *testing.T) {
 			if tc.password != "" {
 				pw = tc.password
 			}
-			ch := newChannel(t, bskyConfig(f.srv.URL+tc.path), testEnv(t, pw))
+			ch := newChannel(t, bskyConfig(f.URL+tc.path), testEnv(t, pw))
 			p := publisherstest.Post(1, text(1))
 			if tc.setup != nil {
 				tc.setup(f, &p)
@@ -276,7 +276,7 @@ func TestPublishErrors(t *testing.T) {
 			}
 			msg := err.Error()
 			t.Logf("error: %s", msg)
-			publisherstest.AssertNoSecret(t, msg, append(f.secrets(), pw)...)
+			publisherstest.AssertNoSecret(t, msg, append(f.Secrets(), pw)...)
 			if !strings.HasPrefix(msg, tc.contains) && !strings.Contains(msg, tc.contains) {
 				t.Errorf("error = %q, want %q", msg, tc.contains)
 			}
@@ -295,23 +295,23 @@ func TestPublishErrors(t *testing.T) {
 // the engine's next attempt with the same post must not post twice.
 func TestLostAnswer(t *testing.T) {
 	f := newFakePDS(t)
-	ch := newChannel(t, bskyConfig(f.srv.URL), testEnv(t, appPassword))
+	ch := newChannel(t, bskyConfig(f.URL), testEnv(t, appPassword))
 	p := publisherstest.Post(1, text(1))
-	f.set(func(f *fakePDS) { f.dropCreate = true })
+	f.Inject(blueskytest.Fault{Mode: blueskytest.Drop, Path: "createRecord", Times: 1}) // the record is made, its answer lost
 	if _, err := ch.Publish(context.Background(), p); err == nil || !publishers.Retryable(err) {
 		t.Fatalf("first attempt: %v, want a retryable error", err)
 	}
-	f.set(func(f *fakePDS) { f.dropCreate = false })
 	r, err := ch.Publish(context.Background(), p)
 	if err != nil {
 		t.Fatalf("second attempt: %v", err)
 	}
 	rkey, _ := recordKey(p)
-	if len(f.records) != 1 || r.ID != f.records[rkey].URI || r.Meta["cid"] != f.records[rkey].CID {
-		t.Errorf("records %v, receipt %+v", f.records, r)
+	rec, _ := f.Record(rkey)
+	if len(f.Records()) != 1 || r.ID != rec.URI || r.Meta["cid"] != rec.CID {
+		t.Errorf("records %v, receipt %+v", f.Records(), r)
 	}
-	if f.count("getRecord") != 1 {
-		t.Errorf("getRecord called %d times", f.count("getRecord"))
+	if f.Count(getRecordCall) != 1 {
+		t.Errorf("getRecord called %d times", f.Count(getRecordCall))
 	}
 }
 
@@ -319,15 +319,15 @@ func TestVerify(t *testing.T) {
 	f := newFakePDS(t)
 	env := testEnv(t, appPassword)
 	for i := range 2 {
-		who, err := newChannel(t, bskyConfig(f.srv.URL), env).Verify(context.Background())
-		if err != nil || who != "@"+f.handle {
+		who, err := newChannel(t, bskyConfig(f.URL), env).Verify(context.Background())
+		if err != nil || who != "@"+f.Handle {
 			t.Fatalf("Verify #%d = %q, %v", i+1, who, err)
 		}
 	}
-	if f.logins != 1 || f.count("getSession") != 2 {
-		t.Errorf("createSession %d times, getSession %d", f.logins, f.count("getSession"))
+	if f.Logins() != 1 || f.Count(getSessionCall) != 2 {
+		t.Errorf("createSession %d times, getSession %d", f.Logins(), f.Count(getSessionCall))
 	}
-	_, err := newChannel(t, bskyConfig(f.srv.URL), testEnv(t, "wrong-wrong")).Verify(context.Background())
+	_, err := newChannel(t, bskyConfig(f.URL), testEnv(t, "wrong-wrong")).Verify(context.Background())
 	if err == nil || !strings.HasPrefix(err.Error(), "create session: 401") {
 		t.Errorf("Verify with a wrong password: %v", err)
 	}

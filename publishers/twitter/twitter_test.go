@@ -13,6 +13,7 @@ import (
 
 	"github.com/incident-cli/incident/publishers"
 	"github.com/incident-cli/incident/publishers/publisherstest"
+	"github.com/incident-cli/incident/publishers/twitter/twittertest"
 )
 
 const link = "https://status.example.com/incidents/2026-11-27-imap-pop-login-failures.html"
@@ -38,6 +39,27 @@ func newChannel(t *testing.T, table string, secrets map[string]string) *channel 
 	return p.(*channel)
 }
 
+// The test's credentials: the fake knows them, the channel gets them from
+// the environment.
+var xSecrets = map[string]string{
+	"X_CONSUMER_KEY":        twittertest.DefaultConsumerKey,
+	"X_CONSUMER_SECRET":     twittertest.DefaultConsumerSecret,
+	"X_ACCESS_TOKEN":        twittertest.DefaultAccessToken,
+	"X_ACCESS_TOKEN_SECRET": twittertest.DefaultAccessTokenSecret,
+}
+
+const (
+	xUserID   = twittertest.UserID
+	xUsername = twittertest.Username
+)
+
+// newFakeX starts the fake X API, weighing texts with this package's own
+// twitter-text count.
+func newFakeX(t *testing.T) *twittertest.Server {
+	return twittertest.NewServer(twittertest.Options{UserAgent: "incident/test", Reporter: t,
+		Length: func(text string) int { n, _ := weigh(text); return n }})
+}
+
 func secretValues() []string { return slices.Collect(maps.Values(xSecrets)) }
 
 func text(n int) string {
@@ -46,7 +68,7 @@ func text(n int) string {
 
 func TestPublishThreads(t *testing.T) {
 	f := newFakeX(t)
-	ch := newChannel(t, xConfig(f.srv.URL), xSecrets)
+	ch := newChannel(t, xConfig(f.URL), xSecrets)
 	ctx := context.Background()
 
 	var first, latest *publishers.Receipt
@@ -72,7 +94,7 @@ func TestPublishThreads(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Publish: %v", err)
 			}
-			posts, creates, _ := f.snapshot()
+			posts, creates := f.Posts(), f.Creates()
 			got := posts[len(posts)-1]
 			if r.ID != got.ID || r.URL != "https://x.com/i/web/status/"+got.ID || !r.At.Equal(publisherstest.Now) {
 				t.Errorf("receipt = %+v, want id %s", r, got.ID)
@@ -93,18 +115,11 @@ func TestPublishThreads(t *testing.T) {
 }
 
 func TestPublishErrors(t *testing.T) {
-	rateLimited := func(w http.ResponseWriter, r *http.Request) bool {
-		w.Header().Set("x-rate-limit-limit", "100")
-		w.Header().Set("x-rate-limit-remaining", "0")
-		w.Header().Set("x-rate-limit-reset", fmt.Sprint(publisherstest.Now.Add(90*time.Second).Unix()))
-		xProblem(w, http.StatusTooManyRequests, "Too Many Requests", "Too Many Requests")
-		return true
-	}
 	for _, tc := range []struct {
 		name      string
 		secrets   map[string]string
 		path      string // appended to the fake's URL in config
-		setup     func(f *fakeX, p *publishers.Post)
+		setup     func(f *twittertest.Server, p *publishers.Post)
 		timeout   time.Duration
 		status    int // 0: not an HTTPError
 		retryable bool
@@ -113,43 +128,35 @@ func TestPublishErrors(t *testing.T) {
 	}{
 		{name: "401 wrong consumer secret", secrets: map[string]string{"X_CONSUMER_SECRET": "cs-wrong-wrong"},
 			status: 401, contains: "create post: 401 Unauthorized: Unauthorized (check the credentials in env:X_CONSUMER_KEY"},
-		{name: "403 reply to a deleted post", setup: func(f *fakeX, p *publishers.Post) {
+		{name: "403 reply to a deleted post", setup: func(f *twittertest.Server, p *publishers.Post) {
 			p.Parent = &publishers.Receipt{ID: "1862000000000000999"}
 		}, status: 403, contains: "deleted or not visible"},
-		{name: "400 text too long", setup: func(f *fakeX, p *publishers.Post) {
+		{name: "400 text too long", setup: func(f *twittertest.Server, p *publishers.Post) {
 			p.Text = strings.Repeat("too long ", 40)
 		}, status: 400, contains: "One or more parameters to your request was invalid.: The `text` field is too long"},
 		{name: "404 wrong url", path: "/api", status: 404, contains: "Sorry, that page does not exist (check the channel's `url`; the default is https://api.x.com)"},
-		{name: "429 with x-rate-limit-reset", setup: func(f *fakeX, p *publishers.Post) { f.set(func(f *fakeX) { f.fail = rateLimited }) },
+		{name: "429 with x-rate-limit-reset", setup: func(f *twittertest.Server, p *publishers.Post) {
+			f.RateLimit(publisherstest.Now.Add(90*time.Second), twittertest.Always)
+		},
 			status: 429, retryable: true, retry: 90 * time.Second, contains: "Too Many Requests"},
-		{name: "500", setup: func(f *fakeX, p *publishers.Post) {
-			f.set(func(f *fakeX) {
-				f.fail = func(w http.ResponseWriter, r *http.Request) bool {
-					xProblem(w, 500, "Internal Server Error", "Internal Server Error")
-					return true
-				}
-			})
+		{name: "500", setup: func(f *twittertest.Server, p *publishers.Post) {
+			f.Fail(500, `{"title":"Internal Server Error","detail":"Internal Server Error","type":"about:blank","status":500}`,
+				map[string]string{"Content-Type": "application/problem+json"}, twittertest.Always)
 		}, status: 500, retryable: true},
-		{name: "malformed JSON", setup: func(f *fakeX, p *publishers.Post) {
-			f.set(func(f *fakeX) {
-				f.fail = func(w http.ResponseWriter, r *http.Request) bool {
-					w.WriteHeader(http.StatusCreated)
-					w.Write([]byte(`{"data":{"id":`))
-					return true
-				}
-			})
+		{name: "malformed JSON", setup: func(f *twittertest.Server, p *publishers.Post) {
+			f.Fail(http.StatusCreated, `{"data":{"id":`, nil, twittertest.Always)
 		}, retryable: true, contains: "not the JSON expected"},
-		{name: "timeout", setup: func(f *fakeX, p *publishers.Post) { f.set(func(f *fakeX) { f.hang = true }) },
+		{name: "timeout", setup: func(f *twittertest.Server, p *publishers.Post) { f.Hang(twittertest.Always) },
 			timeout: 50 * time.Millisecond, retryable: true, contains: "deadline exceeded"},
-		{name: "duplicate of an older post", setup: func(f *fakeX, p *publishers.Post) {
-			posts := []xPost{{ID: "1", Text: p.Text}}
+		{name: "duplicate of an older post", setup: func(f *twittertest.Server, p *publishers.Post) {
+			posts := []twittertest.Post{{ID: "1", Text: p.Text}}
 			for i := range 10 {
-				posts = append(posts, xPost{ID: fmt.Sprint(100 + i), Text: fmt.Sprint("other ", i)})
+				posts = append(posts, twittertest.Post{ID: fmt.Sprint(100 + i), Text: fmt.Sprint("other ", i)})
 			}
-			f.setPosts(posts...)
+			f.SetPosts(posts...)
 		}, status: 403, contains: "duplicate content. (none of the account's 10 latest posts has this text"},
-		{name: "same text under another parent", setup: func(f *fakeX, p *publishers.Post) {
-			f.setPosts(xPost{ID: "1", Text: "first"}, xPost{ID: "2", Text: "other first"}, xPost{ID: "3", Text: p.Text, ReplyTo: "2"})
+		{name: "same text under another parent", setup: func(f *twittertest.Server, p *publishers.Post) {
+			f.SetPosts(twittertest.Post{ID: "1", Text: "first"}, twittertest.Post{ID: "2", Text: "other first"}, twittertest.Post{ID: "3", Text: p.Text, ReplyTo: "2"})
 			p.Parent = &publishers.Receipt{ID: "1"}
 		}, status: 403, contains: "none of the account's 10 latest posts has this text"},
 	} {
@@ -157,7 +164,7 @@ func TestPublishErrors(t *testing.T) {
 			f := newFakeX(t)
 			secrets := maps.Clone(xSecrets)
 			maps.Copy(secrets, tc.secrets)
-			ch := newChannel(t, xConfig(f.srv.URL+tc.path), secrets)
+			ch := newChannel(t, xConfig(f.URL+tc.path), secrets)
 			p := publisherstest.Post(1, text(1))
 			if tc.setup != nil {
 				tc.setup(f, &p)
@@ -195,24 +202,23 @@ func TestLostAnswer(t *testing.T) {
 	for _, reply := range []bool{false, true} {
 		t.Run(fmt.Sprint("reply=", reply), func(t *testing.T) {
 			f := newFakeX(t)
-			ch := newChannel(t, xConfig(f.srv.URL), xSecrets)
+			ch := newChannel(t, xConfig(f.URL), xSecrets)
 			ctx := context.Background()
 			p := publisherstest.Post(2, "Fix deployed & monitoring <IMAP>: "+link+" (details) status.example.com/x")
 			if reply {
-				f.setPosts(xPost{ID: "1862000000000000000", Text: "first"})
+				f.SetPosts(twittertest.Post{ID: "1862000000000000000", Text: "first"})
 				p.Thread = &publishers.Receipt{ID: "1862000000000000000"}
 				p.Parent = p.Thread
 			}
-			f.set(func(f *fakeX) { f.dropCreate = true })
+			f.DropAnswer(1) // the post is created, its answer lost
 			if _, err := ch.Publish(ctx, p); err == nil || !publishers.Retryable(err) {
 				t.Fatalf("first attempt: err = %v, want a retryable error", err)
 			}
-			f.set(func(f *fakeX) { f.dropCreate = false })
 			r, err := ch.Publish(ctx, p)
 			if err != nil {
 				t.Fatalf("second attempt: %v", err)
 			}
-			posts, _, requests := f.snapshot()
+			posts, requests := f.Posts(), f.Requests()
 			last := posts[len(posts)-1]
 			if len(posts) != map[bool]int{false: 1, true: 2}[reply] || r.ID != last.ID {
 				t.Errorf("posts = %+v, receipt %+v", posts, r)
@@ -231,7 +237,7 @@ func TestLostAnswer(t *testing.T) {
 
 func TestVerify(t *testing.T) {
 	f := newFakeX(t)
-	ch := newChannel(t, xConfig(f.srv.URL), xSecrets)
+	ch := newChannel(t, xConfig(f.URL), xSecrets)
 	who, err := ch.Verify(context.Background())
 	if err != nil || who != "@"+xUsername {
 		t.Fatalf("Verify = %q, %v", who, err)
@@ -243,7 +249,7 @@ func TestVerify(t *testing.T) {
 
 	bad := maps.Clone(xSecrets)
 	bad["X_ACCESS_TOKEN_SECRET"] = "ats-wrong-wrong"
-	_, err = newChannel(t, xConfig(f.srv.URL), bad).Verify(context.Background())
+	_, err = newChannel(t, xConfig(f.URL), bad).Verify(context.Background())
 	if err == nil || !strings.HasPrefix(err.Error(), "look up account: 401") {
 		t.Errorf("Verify with a wrong secret: %v", err)
 	}
@@ -289,12 +295,12 @@ func TestSecretsAtFirstUse(t *testing.T) {
 	f := newFakeX(t)
 	secrets := maps.Clone(xSecrets)
 	delete(secrets, "X_ACCESS_TOKEN")
-	ch := newChannel(t, xConfig(f.srv.URL), secrets)
+	ch := newChannel(t, xConfig(f.URL), secrets)
 	_, err := ch.Publish(context.Background(), publisherstest.Post(1, text(1)))
 	if err == nil || !strings.Contains(err.Error(), "X_ACCESS_TOKEN is not set") || publishers.Retryable(err) {
 		t.Fatalf("err = %v", err)
 	}
-	if _, _, requests := f.snapshot(); len(requests) != 0 {
+	if requests := f.Requests(); len(requests) != 0 {
 		t.Errorf("requests = %v", requests)
 	}
 }
@@ -303,9 +309,9 @@ func TestSecretsAtFirstUse(t *testing.T) {
 // a valid OAuth 1.0a signature.
 func TestFakeRefusesUnsigned(t *testing.T) {
 	f := newFakeX(t)
-	for _, auth := range []string{"", `OAuth oauth_consumer_key="` + f.consumerKey + `", oauth_token="` + f.token +
+	for _, auth := range []string{"", `OAuth oauth_consumer_key="` + f.ConsumerKey + `", oauth_token="` + f.AccessToken +
 		`", oauth_signature_method="HMAC-SHA1", oauth_timestamp="` + fmt.Sprint(time.Now().Unix()) + `", oauth_nonce="n", oauth_signature="c2ln"`} {
-		req, _ := http.NewRequest(http.MethodGet, f.srv.URL+"/2/users/me", nil)
+		req, _ := http.NewRequest(http.MethodGet, f.URL+"/2/users/me", nil)
 		req.Header.Set("User-Agent", "incident/test")
 		if auth != "" {
 			req.Header.Set("Authorization", auth)
