@@ -113,7 +113,7 @@ func (r *Runbook) PermissionWarning() string {
 
 func (r *Runbook) templateNames() []string {
 	names := map[string]bool{templates.StatusFile: true, templates.TitleFile: true, templates.ForumFile: true,
-		templates.SocialFile: true, templates.RFOFile: true}
+		templates.SocialFile: true, templates.RFOFile: true, templates.MessageFile: true}
 	for _, ch := range r.Links {
 		names[ch.Template] = true
 	}

@@ -31,7 +31,8 @@ const exitStatusHelp = `
 EXIT STATUS
   0  done
   1  failed: nothing was published, or an error before publishing
-  2  usage error (bad flag, missing value, unknown incident)
+  2  usage error (bad flag or value, missing value, unknown incident,
+     a status change that is not allowed)
   3  partly published: the status page has the update, some channel failed
      (recorded: run ` + "`incident retry`" + `)
   4  incident status: an update is overdue`
