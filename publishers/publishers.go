@@ -130,6 +130,9 @@ type Env struct {
 	Services     []Service
 	Secrets      *Resolver
 	Now          func() time.Time
+	// When formats a time for people in the runbook's zones, primary first:
+	// "Fri 27 Nov 12:00 CET (11:00 UTC)".
+	When func(time.Time) string
 }
 
 // Factory builds a channel from its config table. It decodes cfg with

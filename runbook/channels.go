@@ -157,7 +157,9 @@ func (r *Runbook) buildChannels(c *Config, md toml.MetaData, opt Options, file s
 		}
 	}
 	env := publishers.Env{Dir: r.Dir, StateDir: opt.StateDir, UserAgent: opt.UserAgent, HTTP: opt.HTTP,
-		Organization: c.Organization, Services: svcs, Secrets: r.Secrets, Now: opt.Now}
+		Organization: c.Organization, Services: svcs, Secrets: r.Secrets, Now: opt.Now,
+		// Templates are loaded after the channels: the call reads them then.
+		When: func(t time.Time) string { return r.Templates.When(t) }}
 	statusPages, links := ChannelTypes()
 	names := map[string]bool{}
 	// Which per-type templates exist (mastodon.txt.tmpl, ...): the set is

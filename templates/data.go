@@ -119,6 +119,9 @@ func (s *Set) clock(t time.Time) string {
 	return parts[0] + " (" + strings.Join(parts[1:], ", ") + ")"
 }
 
+// When formats a time in the set's zones: "Fri 27 Nov 12:00 CEST (10:00 UTC)".
+func (s *Set) When(t time.Time) string { return s.when(t) }
+
 // when: "Fri 27 Nov 12:00 CEST (10:00 UTC)".
 func (s *Set) when(t time.Time) string {
 	if t.IsZero() {

@@ -28,7 +28,7 @@ const layout = `{{define "top"}}<!doctype html>
 body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;max-width:46rem;margin:0 auto;padding:1rem;color:#1a1a1a;background:#fff}
 a{color:#0b57d0}h1{font-size:1.6rem;margin:.5rem 0}h2{font-size:1.25rem;margin-top:2rem}h3{font-size:1.05rem;margin-bottom:.2rem}
 .banner{padding:.8rem 1rem;border-radius:.4rem;font-weight:600}
-.operational{background:#e6f4ea;color:#0d652d}.degraded,.recovering{background:#fef7e0;color:#7a4f01}.outage{background:#fce8e6;color:#a50e0e}
+.operational,.resolved{background:#e6f4ea;color:#0d652d}.degraded,.recovering,.identified,.monitoring{background:#fef7e0;color:#7a4f01}.outage,.investigating{background:#fce8e6;color:#a50e0e}
 ul.services{list-style:none;padding:0}ul.services li{display:flex;justify-content:space-between;padding:.4rem 0;border-bottom:1px solid #eee}
 .tag{font-size:.85rem;padding:.1rem .5rem;border-radius:1rem}
 .meta{color:#555;font-size:.9rem}
@@ -47,7 +47,6 @@ footer{margin-top:3rem;color:#666;font-size:.85rem}
 {{end}}`
 
 var funcs = template.FuncMap{
-	"utc":   func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
 	"title": titleCase,
 	// safe marks HTML rendered by templates.Markdown, which escapes
 	// everything the responder typed.
@@ -67,14 +66,14 @@ var indexTmpl = template.Must(template.New("index").Funcs(funcs).Parse(layout + 
 {{with .Site.Open}}<h2>Open incidents</h2>
 {{range .}}<article>
 <h3><a href="incidents/{{.ID}}.html">{{.Title}}</a> <span class="tag {{.Status}}">{{title .Status}}</span></h3>
-<p class="meta">Since {{utc .StartedAt}}{{with .Services}} · {{names .}}{{end}}</p>
-{{with index .Updates 0}}<div>{{safe .HTML}}</div><p class="meta">{{title .Status}} · {{utc .At}}</p>{{end}}
+<p class="meta">Since {{call $.When .StartedAt}}{{with .Services}} · {{names .}}{{end}}</p>
+{{with index .Updates 0}}<div>{{safe .HTML}}</div><p class="meta">{{title .Status}} · {{call $.When .At}}</p>{{end}}
 </article>
 {{end}}{{end}}
 {{with .Site.Services}}<h2>Services</h2>
 <ul class="services">{{range .}}<li><span>{{.Name}}</span><span class="tag {{.Status}}">{{title .Status}}</span></li>{{end}}</ul>{{end}}
 <h2>Recent history</h2>
-{{with .Site.History}}<ul>{{range .}}<li><a href="incidents/{{.ID}}.html">{{.Title}}</a> <span class="meta">{{utc .StartedAt}}{{with .Services}} · {{names .}}{{end}}</span>{{if .RFOURL}} · <a href="incidents/{{.ID}}-rfo.html">Reason For Outage</a>{{end}}</li>
+{{with .Site.History}}<ul>{{range .}}<li><a href="incidents/{{.ID}}.html">{{.Title}}</a> <span class="meta">{{call $.When .StartedAt}}{{with .Services}} · {{names .}}{{end}}</span>{{if .RFOURL}} · <a href="incidents/{{.ID}}-rfo.html">Reason For Outage</a>{{end}}</li>
 {{end}}</ul>{{else}}<p>No resolved incidents recently.</p>{{end}}
 {{template "bottom" .}}`))
 
@@ -98,11 +97,12 @@ type view struct {
 	Site      *Site
 	Inc       publishers.Incident
 	Body      template.HTML
+	When      func(time.Time) string // a time in the runbook's zones
 }
 
 func (p *Publisher) render(rel string, t *template.Template, s *Site) error {
 	var b bytes.Buffer
-	v := view{PageTitle: p.org + " status", Org: p.org, Root: "", Generated: s.Generated.Format("2006-01-02 15:04 UTC"), Site: s}
+	v := view{PageTitle: p.org + " status", Org: p.org, Root: "", Generated: p.when(s.Generated), Site: s, When: p.when}
 	if err := t.Execute(&b, v); err != nil {
 		return err
 	}
@@ -112,8 +112,8 @@ func (p *Publisher) render(rel string, t *template.Template, s *Site) error {
 // renderPage writes a page straight into dir (a staging folder of a full build).
 func (p *Publisher) renderPage(dir, name string, t *template.Template, pg *Page, inc publishers.Incident) error {
 	var b bytes.Buffer
-	v := view{PageTitle: pg.Title, Org: p.org, Root: "../", Generated: p.now().UTC().Format("2006-01-02 15:04 UTC"),
-		Inc: inc, Body: template.HTML(pg.HTML)} // #nosec: rendered by templates.Markdown, responder text escaped
+	v := view{PageTitle: pg.Title, Org: p.org, Root: "../", Generated: p.when(p.now()),
+		Inc: inc, Body: template.HTML(pg.HTML), When: p.when} // #nosec: rendered by templates.Markdown, responder text escaped
 	if err := t.Execute(&b, v); err != nil {
 		return err
 	}
@@ -122,8 +122,8 @@ func (p *Publisher) renderPage(dir, name string, t *template.Template, pg *Page,
 
 func (p *Publisher) writePage(rel string, t *template.Template, pg *Page, inc publishers.Incident, sync bool) error {
 	var b bytes.Buffer
-	v := view{PageTitle: pg.Title, Org: p.org, Root: "../", Generated: p.now().UTC().Format("2006-01-02 15:04 UTC"),
-		Inc: inc, Body: template.HTML(pg.HTML)} // #nosec: rendered by templates.Markdown, responder text escaped
+	v := view{PageTitle: pg.Title, Org: p.org, Root: "../", Generated: p.when(p.now()),
+		Inc: inc, Body: template.HTML(pg.HTML), When: p.when} // #nosec: rendered by templates.Markdown, responder text escaped
 	if err := t.Execute(&b, v); err != nil {
 		return err
 	}

@@ -53,6 +53,7 @@ type Publisher struct {
 	org      string
 	services []publishers.Service
 	now      func() time.Time
+	when     func(time.Time) string
 }
 
 // New builds the static status page from its config.
@@ -77,8 +78,12 @@ func New(cfg toml.Primitive, md toml.MetaData, env publishers.Env) (publishers.P
 	if now == nil {
 		now = time.Now
 	}
+	when := env.When
+	if when == nil {
+		when = func(t time.Time) string { return t.UTC().Format("Mon 2 Jan 2006 15:04 UTC") }
+	}
 	return &Publisher{dir: dir, baseURL: strings.TrimRight(c.BaseURL, "/"), gitPush: c.GitPush,
-		org: env.Organization, services: env.Services, now: now}, nil
+		org: env.Organization, services: env.Services, now: now, when: when}, nil
 }
 
 // Dir is where the site is written.
