@@ -75,7 +75,7 @@ func Post(n int, text string) publishers.Post {
 	return publishers.Post{
 		Key:      inc.ID + "/20261127T101500Z-update-abcd/" + "chan",
 		Kind:     publishers.KindUpdate,
-		Title:    "[" + strings.Title(inc.Status) + "] " + inc.Title, //nolint:staticcheck // ASCII status words
+		Title:    "[" + strings.ToUpper(inc.Status[:1]) + inc.Status[1:] + "] " + inc.Title,
 		Text:     text,
 		HTML:     "<p>" + text + "</p>",
 		Link:     "https://status.example.com/incidents/2026-11-27-imap-pop-login-failures.html",
