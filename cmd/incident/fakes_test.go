@@ -24,6 +24,7 @@ import (
 
 	"github.com/incident-cli/incident/publishers/bluesky/blueskytest"
 	"github.com/incident-cli/incident/publishers/discourse/discoursetest"
+	"github.com/incident-cli/incident/publishers/fakeservice"
 	"github.com/incident-cli/incident/publishers/mastodon/mastodontest"
 	"github.com/incident-cli/incident/publishers/statuspage/statuspagetest"
 	"github.com/incident-cli/incident/publishers/twitter/twittertest"
@@ -49,7 +50,7 @@ type fakeSet struct {
 
 // faultable is what every fake offers to inject faults.
 type faultable interface {
-	Inject(f wordpresstest.Fault)
+	Inject(f fakeservice.Fault)
 	Fail(status int, body string, headers map[string]string, times int)
 	Hang(times int)
 	Malformed(times int)
@@ -67,7 +68,7 @@ type fakeOptions struct {
 	// with it ("S3CR3T-wp-6f1d..."), and the webhook's path one too, for
 	// leak tests.
 	Marker   string
-	Reporter wordpresstest.Reporter // nil in scripts
+	Reporter fakeservice.Reporter // nil in scripts
 }
 
 func randomHex(n int) string {
@@ -560,7 +561,7 @@ func cmdFakes(ts *testscript.TestScript, neg bool, args []string) {
 		argn(5, args[0]+" NAME [METHOD] STATUS TIMES BODY")
 		f, err := s.get(args[1])
 		ts.Check(err)
-		f.Inject(wordpresstest.Fault{Mode: wordpresstest.Answer, Method: method, Status: atoi(args[2]), Times: atoi(args[3]), Body: args[4], EchoAuth: args[0] == "echo"})
+		f.Inject(fakeservice.Fault{Mode: fakeservice.Answer, Method: method, Status: atoi(args[2]), Times: atoi(args[3]), Body: args[4], EchoAuth: args[0] == "echo"})
 	case "hang", "malformed", "drop": // hang|malformed|drop NAME TIMES
 		if neg {
 			ts.Fatalf("fakes %s cannot be negated", args[0])

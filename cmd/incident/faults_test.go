@@ -14,7 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/incident-cli/incident/publishers/wordpress/wordpresstest"
+	"github.com/incident-cli/incident/publishers/fakeservice"
 	"github.com/incident-cli/incident/runbook"
 )
 
@@ -100,13 +100,13 @@ func (c matrixCase) inject(s *fakeSet) func() {
 	b := serviceBodies[c.service]
 	switch c.fault {
 	case "500":
-		f.Inject(wordpresstest.Fault{Mode: wordpresstest.Answer, Writes: true, Status: 500, Body: b.e500, Times: 1})
+		f.Inject(fakeservice.Fault{Mode: fakeservice.Answer, Writes: true, Status: 500, Body: b.e500, Times: 1})
 	case "429":
-		f.Inject(wordpresstest.Fault{Mode: wordpresstest.Answer, Writes: true, Status: 429, Body: b.e429, Headers: map[string]string{"Retry-After": "1"}, Times: 1})
+		f.Inject(fakeservice.Fault{Mode: fakeservice.Answer, Writes: true, Status: 429, Body: b.e429, Headers: map[string]string{"Retry-After": "1"}, Times: 1})
 	case "timeout":
-		f.Inject(wordpresstest.Fault{Mode: wordpresstest.Hang, Writes: true, Times: wordpresstest.Always})
+		f.Inject(fakeservice.Fault{Mode: fakeservice.Hang, Writes: true, Times: fakeservice.Always})
 	case "malformed":
-		f.Inject(wordpresstest.Fault{Mode: wordpresstest.Malformed, Writes: true, Times: wordpresstest.Always})
+		f.Inject(fakeservice.Fault{Mode: fakeservice.Malformed, Writes: true, Times: fakeservice.Always})
 	case "401":
 		switch c.service {
 		case "wordpress":

@@ -15,6 +15,7 @@ import (
 
 	"github.com/incident-cli/incident/publishers"
 	"github.com/incident-cli/incident/publishers/bluesky/blueskytest"
+	"github.com/incident-cli/incident/publishers/fakeservice"
 	"github.com/incident-cli/incident/publishers/publisherstest"
 )
 
@@ -237,16 +238,16 @@ func TestPublishErrors(t *testing.T) {
 			status: 400, contains: "create post: 400 Bad Request: InvalidRequest: Invalid app.bsky.feed.post record: Record/text must not be longer than 300 graphemes"},
 		{name: "404 wrong url", path: "/pds", status: 404, contains: "create session: 404 Not Found: Cannot POST /pds/xrpc/com.atproto.server.createSession (check the channel's `url`"},
 		{name: "429 with ratelimit-reset", setup: func(f *blueskytest.Server, p *publishers.Post) {
-			f.RateLimit(publisherstest.Now.Add(4*time.Minute), blueskytest.Always)
+			f.RateLimit(publisherstest.Now.Add(4*time.Minute), fakeservice.Always)
 		}, status: 429, retryable: true, retry: 4 * time.Minute, contains: "create session: 429 Too Many Requests: RateLimitExceeded"},
 		{name: "500 on create", setup: func(f *blueskytest.Server, p *publishers.Post) {
-			f.Inject(blueskytest.Fault{Mode: blueskytest.Answer, Path: "createRecord", Status: http.StatusInternalServerError,
-				Body: `{"error":"InternalServerError","message":"Internal Server Error"}`, Times: blueskytest.Always})
+			f.Inject(fakeservice.Fault{Mode: fakeservice.Answer, Path: "createRecord", Status: http.StatusInternalServerError,
+				Body: `{"error":"InternalServerError","message":"Internal Server Error"}`, Times: fakeservice.Always})
 		}, status: 500, retryable: true, contains: "create post: 500 Internal Server Error: InternalServerError"},
 		{name: "malformed JSON", setup: func(f *blueskytest.Server, p *publishers.Post) {
-			f.Fail(http.StatusOK, `{"accessJwt":`, nil, blueskytest.Always)
+			f.Fail(http.StatusOK, `{"accessJwt":`, nil, fakeservice.Always)
 		}, retryable: true, contains: "create session: the service answered 200 with a body that is not the JSON expected"},
-		{name: "timeout", setup: func(f *blueskytest.Server, p *publishers.Post) { f.Hang(blueskytest.Always) },
+		{name: "timeout", setup: func(f *blueskytest.Server, p *publishers.Post) { f.Hang(fakeservice.Always) },
 			timeout: 50 * time.Millisecond, retryable: true, contains: "create session: context deadline exceeded"},
 		{name: "record key taken by another post", setup: func(f *blueskytest.Server, p *publishers.Post) {
 			rkey, _ := recordKey(*p)
@@ -297,7 +298,7 @@ func TestLostAnswer(t *testing.T) {
 	f := newFakePDS(t)
 	ch := newChannel(t, bskyConfig(f.URL), testEnv(t, appPassword))
 	p := publisherstest.Post(1, text(1))
-	f.Inject(blueskytest.Fault{Mode: blueskytest.Drop, Path: "createRecord", Times: 1}) // the record is made, its answer lost
+	f.Inject(fakeservice.Fault{Mode: fakeservice.Drop, Path: "createRecord", Times: 1}) // the record is made, its answer lost
 	if _, err := ch.Publish(context.Background(), p); err == nil || !publishers.Retryable(err) {
 		t.Fatalf("first attempt: %v, want a retryable error", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/incident-cli/incident/publishers"
+	"github.com/incident-cli/incident/publishers/fakeservice"
 	"github.com/incident-cli/incident/publishers/publisherstest"
 	"github.com/incident-cli/incident/publishers/statuspage/statuspagetest"
 )
@@ -129,7 +130,7 @@ func TestNoDuplicateAfterLostAnswer(t *testing.T) {
 	c := newChannel(t, f, "")
 	ctx := context.Background()
 
-	f.Inject(statuspagetest.Fault{Mode: statuspagetest.Drop, Method: "POST", Path: "/incidents", Times: 1})
+	f.Inject(fakeservice.Fault{Mode: fakeservice.Drop, Method: "POST", Path: "/incidents", Times: 1})
 	if _, err := c.Publish(ctx, post(1)); err == nil || !publishers.Retryable(err) {
 		t.Fatalf("lost create: %v", err)
 	}
@@ -141,7 +142,7 @@ func TestNoDuplicateAfterLostAnswer(t *testing.T) {
 	p := post(2)
 	p.Thread, p.Parent = &r1, &r1
 	f.SetClock(p.Incident.Updates[1].At.Add(-time.Minute)) // Statuspage's clock is a minute behind ours
-	f.Inject(statuspagetest.Fault{Mode: statuspagetest.Drop, Method: "PATCH", Times: 1})
+	f.Inject(fakeservice.Fault{Mode: fakeservice.Drop, Method: "PATCH", Times: 1})
 	if _, err := c.Publish(ctx, p); err == nil || !publishers.Retryable(err) {
 		t.Fatalf("lost update: %v", err)
 	}
@@ -164,7 +165,7 @@ func TestNoDuplicateAfterLostAnswer(t *testing.T) {
 
 	rfo := post(3)
 	rfo.Kind, rfo.Text, rfo.Thread = publishers.KindRFO, "A certificate expired.", &r1
-	f.Inject(statuspagetest.Fault{Mode: statuspagetest.Drop, Method: "PUT", Path: "/publish", Times: 1})
+	f.Inject(fakeservice.Fault{Mode: fakeservice.Drop, Method: "PUT", Path: "/publish", Times: 1})
 	if _, err := c.Publish(ctx, rfo); err == nil || !publishers.Retryable(err) {
 		t.Fatalf("lost postmortem publish: %v", err)
 	}
@@ -242,7 +243,7 @@ func TestPublishErrors(t *testing.T) {
 			}
 			f.Intercept(tt.fail)
 			if tt.hang {
-				f.Hang(statuspagetest.Always)
+				f.Hang(fakeservice.Always)
 			}
 			p := post(1)
 			if tt.post != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/incident-cli/incident/publishers"
+	"github.com/incident-cli/incident/publishers/fakeservice"
 	"github.com/incident-cli/incident/publishers/publisherstest"
 	"github.com/incident-cli/incident/publishers/twitter/twittertest"
 )
@@ -136,17 +137,17 @@ func TestPublishErrors(t *testing.T) {
 		}, status: 400, contains: "One or more parameters to your request was invalid.: The `text` field is too long"},
 		{name: "404 wrong url", path: "/api", status: 404, contains: "Sorry, that page does not exist (check the channel's `url`; the default is https://api.x.com)"},
 		{name: "429 with x-rate-limit-reset", setup: func(f *twittertest.Server, p *publishers.Post) {
-			f.RateLimit(publisherstest.Now.Add(90*time.Second), twittertest.Always)
+			f.RateLimit(publisherstest.Now.Add(90*time.Second), fakeservice.Always)
 		},
 			status: 429, retryable: true, retry: 90 * time.Second, contains: "Too Many Requests"},
 		{name: "500", setup: func(f *twittertest.Server, p *publishers.Post) {
 			f.Fail(500, `{"title":"Internal Server Error","detail":"Internal Server Error","type":"about:blank","status":500}`,
-				map[string]string{"Content-Type": "application/problem+json"}, twittertest.Always)
+				map[string]string{"Content-Type": "application/problem+json"}, fakeservice.Always)
 		}, status: 500, retryable: true},
 		{name: "malformed JSON", setup: func(f *twittertest.Server, p *publishers.Post) {
-			f.Fail(http.StatusCreated, `{"data":{"id":`, nil, twittertest.Always)
+			f.Fail(http.StatusCreated, `{"data":{"id":`, nil, fakeservice.Always)
 		}, retryable: true, contains: "not the JSON expected"},
-		{name: "timeout", setup: func(f *twittertest.Server, p *publishers.Post) { f.Hang(twittertest.Always) },
+		{name: "timeout", setup: func(f *twittertest.Server, p *publishers.Post) { f.Hang(fakeservice.Always) },
 			timeout: 50 * time.Millisecond, retryable: true, contains: "deadline exceeded"},
 		{name: "duplicate of an older post", setup: func(f *twittertest.Server, p *publishers.Post) {
 			posts := []twittertest.Post{{ID: "1", Text: p.Text}}

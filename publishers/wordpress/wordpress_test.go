@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/incident-cli/incident/publishers"
+	"github.com/incident-cli/incident/publishers/fakeservice"
 	"github.com/incident-cli/incident/publishers/publisherstest"
 	"github.com/incident-cli/incident/publishers/wordpress/wordpresstest"
 )
@@ -169,7 +170,7 @@ func TestPublishErrors(t *testing.T) {
 			}
 			f.Intercept(tt.fail)
 			if tt.hang {
-				f.Hang(wordpresstest.Always)
+				f.Hang(fakeservice.Always)
 			}
 			c := newChannel(t, f, "")
 			p := publisherstest.Post(1, "We are investigating.")
@@ -277,7 +278,7 @@ func TestEchoedCredentialsNotShown(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			f := newFakeWP(t)
 			c := newChannel(t, f, "")
-			f.Inject(wordpresstest.Fault{Mode: wordpresstest.Answer, Status: 401, Body: body, EchoAuth: true, Times: 1})
+			f.Inject(fakeservice.Fault{Mode: fakeservice.Answer, Status: 401, Body: body, EchoAuth: true, Times: 1})
 			_, err := c.Publish(context.Background(), publisherstest.Post(1, "We are investigating."))
 			if err == nil || !strings.Contains(err.Error(), "401 Unauthorized: ") || !strings.Contains(err.Error(), "[Authorization: Basic [redacted]]") {
 				t.Fatalf("err = %v, want the 401 with the echoed credentials redacted", err)

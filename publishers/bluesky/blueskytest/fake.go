@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
@@ -29,22 +28,7 @@ import (
 
 	"github.com/rivo/uniseg"
 
-	"github.com/incident-cli/incident/publishers/internal/fake"
-)
-
-// Reporter receives protocol problems (a *testing.T is one).
-type Reporter = fake.Reporter
-
-// Fault is an injected behaviour (see Server.Inject).
-type Fault = fake.Fault
-
-// Fault modes and Always, re-exported.
-const (
-	Answer    = fake.Answer
-	Hang      = fake.Hang
-	Malformed = fake.Malformed
-	Drop      = fake.Drop
-	Always    = fake.Always
+	"github.com/incident-cli/incident/publishers/fakeservice"
 )
 
 // Defaults: the account and its app password.
@@ -58,20 +42,19 @@ const (
 
 // Options configure a Server; the zero value works.
 type Options struct {
-	Handle, DID string   // the account (DefaultHandle, DefaultDID)
-	Password    string   // the app password it accepts (DefaultPassword)
-	UserAgent   string   // the User-Agent requests must carry ("" for any "incident/...")
-	Reporter    Reporter // gets protocol problems; when it has Cleanup(func()) (a *testing.T), Close is registered there
+	Handle, DID string               // the account (DefaultHandle, DefaultDID)
+	Password    string               // the app password it accepts (DefaultPassword)
+	UserAgent   string               // the User-Agent requests must carry ("" for any "incident/...")
+	Reporter    fakeservice.Reporter // gets protocol problems; when it has Cleanup(func()) (a *testing.T), Close is registered there
 }
 
 // Server is the fake PDS.
 type Server struct {
-	*fake.Faults
+	*fakeservice.Faults
 	URL                   string
 	Handle, DID, Password string
 
-	srv *httptest.Server
-	ua  string
+	ua string
 
 	mu        sync.Mutex
 	password  string
@@ -114,22 +97,12 @@ func NewServer(o Options) *Server {
 		}
 		return v
 	}
-	s := &Server{Faults: fake.New(o.Reporter), ua: o.UserAgent,
+	s := &Server{Faults: fakeservice.New(o.Reporter), ua: o.UserAgent,
 		Handle: def(o.Handle, DefaultHandle), DID: def(o.DID, DefaultDID), Password: def(o.Password, DefaultPassword),
 		access: map[string]bool{}, refresh: map[string]bool{}, records: map[string]Record{}}
 	s.password = s.Password
-	s.srv = httptest.NewServer(s.Handler(s.serve))
-	s.URL = s.srv.URL
-	if c, ok := o.Reporter.(interface{ Cleanup(func()) }); ok {
-		c.Cleanup(s.Close)
-	}
+	s.URL = s.Serve(s.serve)
 	return s
-}
-
-// Close stops the server (hanging requests end).
-func (s *Server) Close() {
-	s.Release()
-	s.srv.Close()
 }
 
 // SetPassword changes the app password the PDS accepts (a revoked one).
@@ -228,7 +201,7 @@ func (s *Server) Creates() []map[string]any {
 // RateLimit answers the next times requests 429 RateLimitExceeded with the
 // PDS's ratelimit-* headers, the window resetting at reset.
 func (s *Server) RateLimit(reset time.Time, times int) {
-	s.Inject(Fault{Mode: Answer, Status: http.StatusTooManyRequests, Times: times,
+	s.Inject(fakeservice.Fault{Mode: fakeservice.Answer, Status: http.StatusTooManyRequests, Times: times,
 		Body: `{"error":"RateLimitExceeded","message":"Rate Limit Exceeded"}`,
 		Headers: map[string]string{"ratelimit-limit": "30", "ratelimit-remaining": "0",
 			"ratelimit-reset": strconv.FormatInt(reset.Unix(), 10), "ratelimit-policy": "30;w=300"}})

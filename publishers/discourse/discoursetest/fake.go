@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strconv"
@@ -18,22 +17,7 @@ import (
 	"sync"
 	"unicode/utf8"
 
-	"github.com/incident-cli/incident/publishers/internal/fake"
-)
-
-// Reporter receives protocol problems (a *testing.T is one).
-type Reporter = fake.Reporter
-
-// Fault is an injected behaviour (see Server.Inject).
-type Fault = fake.Fault
-
-// Fault modes and Always, re-exported.
-const (
-	Answer    = fake.Answer
-	Hang      = fake.Hang
-	Malformed = fake.Malformed
-	Drop      = fake.Drop
-	Always    = fake.Always
+	"github.com/incident-cli/incident/publishers/fakeservice"
 )
 
 // Defaults.
@@ -47,23 +31,22 @@ const (
 
 // Options configure a Server; the zero value works.
 type Options struct {
-	APIKey    string   // the admin API key the forum accepts (DefaultAPIKey)
-	Username  string   // the user the key may post as (DefaultUsername)
-	Category  int      // the one category topics may go into (DefaultCategory)
-	UserAgent string   // the User-Agent requests must carry ("" for any "incident/...")
-	Reporter  Reporter // gets protocol problems; when it has Cleanup(func()) (a *testing.T), Close is registered there
+	APIKey    string               // the admin API key the forum accepts (DefaultAPIKey)
+	Username  string               // the user the key may post as (DefaultUsername)
+	Category  int                  // the one category topics may go into (DefaultCategory)
+	UserAgent string               // the User-Agent requests must carry ("" for any "incident/...")
+	Reporter  fakeservice.Reporter // gets protocol problems; when it has Cleanup(func()) (a *testing.T), Close is registered there
 }
 
 // Server is the fake forum.
 type Server struct {
-	*fake.Faults
+	*fakeservice.Faults
 	URL      string
 	APIKey   string
 	Username string
 	Category int
 
-	srv *httptest.Server
-	ua  string
+	ua string
 
 	mu       sync.Mutex
 	key      string // what the forum accepts now (SetAPIKey)
@@ -117,20 +100,10 @@ func NewServer(o Options) *Server {
 	if o.Category == 0 {
 		o.Category = DefaultCategory
 	}
-	s := &Server{Faults: fake.New(o.Reporter), APIKey: o.APIKey, Username: o.Username, Category: o.Category,
+	s := &Server{Faults: fakeservice.New(o.Reporter), APIKey: o.APIKey, Username: o.Username, Category: o.Category,
 		key: o.APIKey, ua: o.UserAgent, topics: map[int64]*topic{}, nextPost: 100, nextTop: 40}
-	s.srv = httptest.NewServer(s.Handler(s.serve))
-	s.URL = s.srv.URL
-	if c, ok := o.Reporter.(interface{ Cleanup(func()) }); ok {
-		c.Cleanup(s.Close)
-	}
+	s.URL = s.Serve(s.serve)
 	return s
-}
-
-// Close stops the server (hanging requests end).
-func (s *Server) Close() {
-	s.Release()
-	s.srv.Close()
 }
 
 // SetAPIKey changes the key the forum accepts (a revoked or rotated key).

@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strings"
@@ -18,22 +17,7 @@ import (
 
 	"github.com/rivo/uniseg"
 
-	"github.com/incident-cli/incident/publishers/internal/fake"
-)
-
-// Reporter receives protocol problems (a *testing.T is one).
-type Reporter = fake.Reporter
-
-// Fault is an injected behaviour (see Server.Inject).
-type Fault = fake.Fault
-
-// Fault modes and Always, re-exported.
-const (
-	Answer    = fake.Answer
-	Hang      = fake.Hang
-	Malformed = fake.Malformed
-	Drop      = fake.Drop
-	Always    = fake.Always
+	"github.com/incident-cli/incident/publishers/fakeservice"
 )
 
 // Defaults.
@@ -46,20 +30,19 @@ const (
 
 // Options configure a Server; the zero value works.
 type Options struct {
-	Token     string   // the access token the instance accepts (DefaultToken)
-	Limit     int      // configuration.statuses.max_characters (DefaultLimit)
-	UserAgent string   // the User-Agent requests must carry ("" for any "incident/...")
-	Reporter  Reporter // gets protocol problems; when it has Cleanup(func()) (a *testing.T), Close is registered there
+	Token     string               // the access token the instance accepts (DefaultToken)
+	Limit     int                  // configuration.statuses.max_characters (DefaultLimit)
+	UserAgent string               // the User-Agent requests must carry ("" for any "incident/...")
+	Reporter  fakeservice.Reporter // gets protocol problems; when it has Cleanup(func()) (a *testing.T), Close is registered there
 }
 
 // Server is the fake instance.
 type Server struct {
-	*fake.Faults
+	*fakeservice.Faults
 	URL   string
 	Token string
 
-	srv *httptest.Server
-	ua  string
+	ua string
 
 	mu       sync.Mutex
 	token    string
@@ -84,20 +67,10 @@ func NewServer(o Options) *Server {
 	if o.Limit == 0 {
 		o.Limit = DefaultLimit
 	}
-	s := &Server{Faults: fake.New(o.Reporter), Token: o.Token, token: o.Token, limit: o.Limit, ua: o.UserAgent,
+	s := &Server{Faults: fakeservice.New(o.Reporter), Token: o.Token, token: o.Token, limit: o.Limit, ua: o.UserAgent,
 		byKey: map[string]int{}, nextID: FirstID}
-	s.srv = httptest.NewServer(s.Handler(s.serve))
-	s.URL = s.srv.URL
-	if c, ok := o.Reporter.(interface{ Cleanup(func()) }); ok {
-		c.Cleanup(s.Close)
-	}
+	s.URL = s.Serve(s.serve)
 	return s
-}
-
-// Close stops the server (hanging requests end).
-func (s *Server) Close() {
-	s.Release()
-	s.srv.Close()
 }
 
 // SetToken changes the token the instance accepts (a revoked token).

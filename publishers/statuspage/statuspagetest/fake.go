@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strings"
@@ -20,22 +19,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/incident-cli/incident/publishers/internal/fake"
-)
-
-// Reporter receives protocol problems (a *testing.T is one).
-type Reporter = fake.Reporter
-
-// Fault is an injected behaviour (see Server.Inject).
-type Fault = fake.Fault
-
-// Fault modes and Always, re-exported.
-const (
-	Answer    = fake.Answer
-	Hang      = fake.Hang
-	Malformed = fake.Malformed
-	Drop      = fake.Drop
-	Always    = fake.Always
+	"github.com/incident-cli/incident/publishers/fakeservice"
 )
 
 // Defaults.
@@ -60,18 +44,17 @@ type Options struct {
 	// Clock, when set, is the page's clock: it starts there and advances a
 	// second per write. Zero: the real time.
 	Clock     time.Time
-	UserAgent string   // the User-Agent requests must carry ("" for any "incident/...")
-	Reporter  Reporter // gets protocol problems; when it has Cleanup(func()) (a *testing.T), Close is registered there
+	UserAgent string               // the User-Agent requests must carry ("" for any "incident/...")
+	Reporter  fakeservice.Reporter // gets protocol problems; when it has Cleanup(func()) (a *testing.T), Close is registered there
 }
 
 // Server is the fake page.
 type Server struct {
-	*fake.Faults
+	*fakeservice.Faults
 	URL    string
 	APIKey string
 	PageID string
 
-	srv     *httptest.Server
 	ua      string
 	created time.Time
 
@@ -120,24 +103,14 @@ func NewServer(o Options) *Server {
 	if o.Components == nil {
 		o.Components = DefaultComponents
 	}
-	s := &Server{Faults: fake.New(o.Reporter), APIKey: o.APIKey, PageID: o.PageID, ua: o.UserAgent,
+	s := &Server{Faults: fakeservice.New(o.Reporter), APIKey: o.APIKey, PageID: o.PageID, ua: o.UserAgent,
 		key: o.APIKey, pageID: o.PageID, comps: maps.Clone(o.Components), clock: o.Clock, created: o.Clock,
 		postmortems: map[string]*Postmortem{}}
 	if s.created.IsZero() {
 		s.created = time.Now().UTC()
 	}
-	s.srv = httptest.NewServer(s.Handler(s.serve))
-	s.URL = s.srv.URL
-	if c, ok := o.Reporter.(interface{ Cleanup(func()) }); ok {
-		c.Cleanup(s.Close)
-	}
+	s.URL = s.Serve(s.serve)
 	return s
-}
-
-// Close stops the server (hanging requests end).
-func (s *Server) Close() {
-	s.Release()
-	s.srv.Close()
 }
 
 // SetAPIKey changes the key the page accepts.

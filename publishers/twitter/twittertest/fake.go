@@ -23,7 +23,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
@@ -33,22 +32,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/incident-cli/incident/publishers/internal/fake"
-)
-
-// Reporter receives protocol problems (a *testing.T is one).
-type Reporter = fake.Reporter
-
-// Fault is an injected behaviour (see Server.Inject).
-type Fault = fake.Fault
-
-// Fault modes and Always, re-exported.
-const (
-	Answer    = fake.Answer
-	Hang      = fake.Hang
-	Malformed = fake.Malformed
-	Drop      = fake.Drop
-	Always    = fake.Always
+	"github.com/incident-cli/incident/publishers/fakeservice"
 )
 
 // Defaults: the account and the credentials the fake accepts.
@@ -76,17 +60,16 @@ type Options struct {
 	// own, simpler rule (URLs 23, code points in U+0000–U+10FF,
 	// U+2000–U+200D, U+2010–U+201F and U+2032–U+2037 1, others 2).
 	Length   func(text string) int
-	Reporter Reporter // gets protocol problems; when it has Cleanup(func()) (a *testing.T), Close is registered there
+	Reporter fakeservice.Reporter // gets protocol problems; when it has Cleanup(func()) (a *testing.T), Close is registered there
 }
 
 // Server is the fake X API.
 type Server struct {
-	*fake.Faults
+	*fakeservice.Faults
 	URL string
 	// The credentials it accepts.
 	ConsumerKey, ConsumerSecret, AccessToken, AccessTokenSecret string
 
-	srv    *httptest.Server
 	ua     string
 	length func(string) int
 	logf   func(format string, args ...any)
@@ -109,7 +92,7 @@ func NewServer(o Options) *Server {
 		}
 		return v
 	}
-	s := &Server{Faults: fake.New(o.Reporter), ua: o.UserAgent, length: o.Length, nextID: FirstID, nonces: map[string]bool{},
+	s := &Server{Faults: fakeservice.New(o.Reporter), ua: o.UserAgent, length: o.Length, nextID: FirstID, nonces: map[string]bool{},
 		ConsumerKey: def(o.ConsumerKey, DefaultConsumerKey), ConsumerSecret: def(o.ConsumerSecret, DefaultConsumerSecret),
 		AccessToken: def(o.AccessToken, DefaultAccessToken), AccessTokenSecret: def(o.AccessTokenSecret, DefaultAccessTokenSecret)}
 	if s.length == nil {
@@ -119,18 +102,8 @@ func NewServer(o Options) *Server {
 	if l, ok := o.Reporter.(interface{ Logf(string, ...any) }); ok {
 		s.logf = l.Logf
 	}
-	s.srv = httptest.NewServer(s.Handler(s.serve))
-	s.URL = s.srv.URL
-	if c, ok := o.Reporter.(interface{ Cleanup(func()) }); ok {
-		c.Cleanup(s.Close)
-	}
+	s.URL = s.Serve(s.serve)
 	return s
-}
-
-// Close stops the server (hanging requests end).
-func (s *Server) Close() {
-	s.Release()
-	s.srv.Close()
 }
 
 // Posts returns the account's posts, oldest first.
@@ -158,7 +131,7 @@ func (s *Server) Creates() []map[string]any {
 // RateLimit answers the next times requests 429 with X's x-rate-limit-*
 // headers, the window resetting at reset.
 func (s *Server) RateLimit(reset time.Time, times int) {
-	s.Inject(Fault{Mode: Answer, Status: http.StatusTooManyRequests, Times: times,
+	s.Inject(fakeservice.Fault{Mode: fakeservice.Answer, Status: http.StatusTooManyRequests, Times: times,
 		Body: `{"title":"Too Many Requests","detail":"Too Many Requests","type":"about:blank","status":429}`,
 		Headers: map[string]string{"Content-Type": "application/problem+json", "x-rate-limit-limit": "100",
 			"x-rate-limit-remaining": "0", "x-rate-limit-reset": strconv.FormatInt(reset.Unix(), 10)}})

@@ -14,27 +14,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"sync"
 	"time"
 
-	"github.com/incident-cli/incident/publishers/internal/fake"
-)
-
-// Reporter receives protocol problems (a *testing.T is one).
-type Reporter = fake.Reporter
-
-// Fault is an injected behaviour (see Server.Inject).
-type Fault = fake.Fault
-
-// Fault modes and Always, re-exported.
-const (
-	Answer    = fake.Answer
-	Hang      = fake.Hang
-	Malformed = fake.Malformed
-	Drop      = fake.Drop
-	Always    = fake.Always
+	"github.com/incident-cli/incident/publishers/fakeservice"
 )
 
 // Defaults.
@@ -47,21 +31,20 @@ const (
 
 // Options configure a Server; the zero value works.
 type Options struct {
-	Token     string   // the bearer token the receiver wants (DefaultToken)
-	Path      string   // the hook's path (DefaultPath); it may hold a secret of its own
-	Slack     bool     // behave like a Slack incoming webhook at SlackPath
-	UserAgent string   // the User-Agent requests must carry ("" for any "incident/...")
-	Reporter  Reporter // gets protocol problems; when it has Cleanup(func()) (a *testing.T), Close is registered there
+	Token     string               // the bearer token the receiver wants (DefaultToken)
+	Path      string               // the hook's path (DefaultPath); it may hold a secret of its own
+	Slack     bool                 // behave like a Slack incoming webhook at SlackPath
+	UserAgent string               // the User-Agent requests must carry ("" for any "incident/...")
+	Reporter  fakeservice.Reporter // gets protocol problems; when it has Cleanup(func()) (a *testing.T), Close is registered there
 }
 
 // Server is the fake receiver.
 type Server struct {
-	*fake.Faults
+	*fakeservice.Faults
 	URL     string // the server's base URL
 	HookURL string // URL + the hook's path (SlackPath in Slack mode)
 	Token   string
 
-	srv   *httptest.Server
 	ua    string
 	path  string
 	slack bool
@@ -120,20 +103,10 @@ func NewServer(o Options) *Server {
 	if o.Slack {
 		o.Path = SlackPath
 	}
-	s := &Server{Faults: fake.New(o.Reporter), Token: o.Token, token: o.Token, ua: o.UserAgent, path: o.Path, slack: o.Slack, byKey: map[string]int{}}
-	s.srv = httptest.NewServer(s.Handler(s.serve))
-	s.URL = s.srv.URL
-	s.HookURL = s.srv.URL + o.Path
-	if c, ok := o.Reporter.(interface{ Cleanup(func()) }); ok {
-		c.Cleanup(s.Close)
-	}
+	s := &Server{Faults: fakeservice.New(o.Reporter), Token: o.Token, token: o.Token, ua: o.UserAgent, path: o.Path, slack: o.Slack, byKey: map[string]int{}}
+	s.URL = s.Serve(s.serve)
+	s.HookURL = s.URL + o.Path
 	return s
-}
-
-// Close stops the server (hanging requests end).
-func (s *Server) Close() {
-	s.Release()
-	s.srv.Close()
 }
 
 // SetToken changes the token the receiver wants (a rotated token).

@@ -10,29 +10,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 
-	"github.com/incident-cli/incident/publishers/internal/fake"
-)
-
-// Reporter receives protocol problems (a *testing.T is one).
-type Reporter = fake.Reporter
-
-// Fault is an injected behaviour (see Server.Inject).
-type Fault = fake.Fault
-
-// Fault modes and Always, re-exported.
-const (
-	Answer    = fake.Answer
-	Hang      = fake.Hang
-	Malformed = fake.Malformed
-	Drop      = fake.Drop
-	Always    = fake.Always
+	"github.com/incident-cli/incident/publishers/fakeservice"
 )
 
 // Default credentials.
@@ -43,21 +27,20 @@ const (
 
 // Options configure a Server; the zero value works.
 type Options struct {
-	User      string   // the user owning the application password (DefaultUser)
-	Password  string   // the application password (DefaultPassword); spaces do not count, as in WordPress
-	UserAgent string   // the User-Agent requests must carry ("" for any "incident/...")
-	Reporter  Reporter // gets protocol problems; when it has Cleanup(func()) (a *testing.T), Close is registered there
+	User      string               // the user owning the application password (DefaultUser)
+	Password  string               // the application password (DefaultPassword); spaces do not count, as in WordPress
+	UserAgent string               // the User-Agent requests must carry ("" for any "incident/...")
+	Reporter  fakeservice.Reporter // gets protocol problems; when it has Cleanup(func()) (a *testing.T), Close is registered there
 }
 
 // Server is the fake site.
 type Server struct {
-	*fake.Faults
+	*fakeservice.Faults
 	URL      string // the site's base URL
 	User     string
 	Password string
 
-	srv *httptest.Server
-	ua  string
+	ua string
 
 	mu       sync.Mutex
 	password string // what the site accepts now (SetPassword)
@@ -95,20 +78,10 @@ func NewServer(o Options) *Server {
 	if o.Password == "" {
 		o.Password = DefaultPassword
 	}
-	s := &Server{Faults: fake.New(o.Reporter), User: o.User, Password: o.Password, password: o.Password, ua: o.UserAgent,
+	s := &Server{Faults: fakeservice.New(o.Reporter), User: o.User, Password: o.Password, password: o.Password, ua: o.UserAgent,
 		posts: map[int64]*stored{}, nextID: 100}
-	s.srv = httptest.NewServer(s.Handler(s.serve))
-	s.URL = s.srv.URL
-	if c, ok := o.Reporter.(interface{ Cleanup(func()) }); ok {
-		c.Cleanup(s.Close)
-	}
+	s.URL = s.Serve(s.serve)
 	return s
-}
-
-// Close stops the server (hanging requests end).
-func (s *Server) Close() {
-	s.Release()
-	s.srv.Close()
 }
 
 // SetPassword changes the application password the site accepts (a revoked

@@ -1,10 +1,10 @@
-// Package fake is what every importable fake service (publishers/*/*test)
-// shares: fault injection for the next N requests, latency, an intercept
+// Package fakeservice is what every importable fake service
+// (publishers/*/*test) shares: serving on loopback, fault injection for the next N requests, latency, an intercept
 // hook, the log of requests, and the protocol problems seen (a request the
 // real service would take differently than the fake answers it: a wrong
 // User-Agent or Content-Type). It uses nothing from package testing, so a
 // fake works from a testscript command or a benchmark as well as from a test.
-package fake
+package fakeservice
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"time"
@@ -75,6 +76,7 @@ func (f *Fault) matches(r *http.Request) bool {
 type Faults struct {
 	reporter Reporter
 	closed   chan struct{}
+	srv      *httptest.Server
 
 	mu         sync.Mutex
 	queue      []*Fault
@@ -187,6 +189,25 @@ func (f *Faults) CheckUserAgent(r *http.Request, want string) {
 	ua := r.Header.Get("User-Agent")
 	if (want != "" && ua != want) || (want == "" && !strings.HasPrefix(ua, "incident/")) {
 		f.Problemf("%s %s: User-Agent %q", r.Method, r.URL.Path, ua)
+	}
+}
+
+// Serve starts service, behind Handler, on a loopback server and returns its
+// URL. When the Reporter can register a cleanup (a *testing.T), Close is
+// registered there.
+func (f *Faults) Serve(service http.HandlerFunc) string {
+	f.srv = httptest.NewServer(f.Handler(service))
+	if c, ok := f.reporter.(interface{ Cleanup(func()) }); ok {
+		c.Cleanup(f.Close)
+	}
+	return f.srv.URL
+}
+
+// Close ends hanging requests and stops the server.
+func (f *Faults) Close() {
+	f.Release()
+	if f.srv != nil {
+		f.srv.Close()
 	}
 }
 
