@@ -246,7 +246,7 @@ func TestVerify(t *testing.T) {
 
 func TestConfig(t *testing.T) {
 	env := publisherstest.Env(t, "community", nil)
-	tests := []struct{ table, wantErr string }{
+	tests := []publisherstest.ConfigCase{
 		{`url = "https://forum.example.com"` + "\nusername = \"bot\"\napi_key = \"env:K\"", "`category` is required"},
 		{`url = "https://forum.example.com"` + "\nusername = \"bot\"\ncategory = 7", "`api_key` is required"},
 		{`url = "https://forum.example.com"` + "\napi_key = \"env:K\"\ncategory = 7", "`username` is required"},
@@ -254,16 +254,7 @@ func TestConfig(t *testing.T) {
 		{`url = "http://forum.example.com"` + "\nusername = \"bot\"\napi_key = \"env:K\"\ncategory = 7", "plain http is allowed only to loopback"},
 		{`url = "https://forum.example.com"` + "\nusername = \"bot\"\napi_key = \"abcdef123456\"\ncategory = 7", "secrets are never written in the config"},
 	}
-	for _, tc := range tests {
-		prim, md := publisherstest.Decode(t, tc.table)
-		_, err := New(prim, md, env)
-		if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-			t.Errorf("New(%q) err = %v, want %q", tc.table, err, tc.wantErr)
-		}
-		if err != nil {
-			publisherstest.AssertNoSecret(t, err.Error(), "abcdef123456")
-		}
-	}
+	publisherstest.AssertConfigErrors(t, New, env, tests, "abcdef123456")
 	if got := strings.Join(Keys, ","); got != "name,template,url,username,api_key,category" {
 		t.Errorf("Keys = %s", got)
 	}

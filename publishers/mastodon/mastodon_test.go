@@ -234,7 +234,7 @@ func TestLoadLimit(t *testing.T) {
 
 func TestConfig(t *testing.T) {
 	env := publisherstest.Env(t, "mastodon", nil)
-	tests := []struct{ table, wantErr string }{
+	tests := []publisherstest.ConfigCase{
 		{`access_token = "env:T"`, "`url` is required"},
 		{`url = "https://mastodon.social"`, "`access_token` is required"},
 		{`url = "http://mastodon.social"` + "\naccess_token = \"env:T\"", "plain http is allowed only to loopback"},
@@ -242,16 +242,7 @@ func TestConfig(t *testing.T) {
 		{`url = "https://mastodon.social"` + "\naccess_token = \"env:T\"\nvisibility = \"friends\"", "`visibility` \"friends\" is not one of"},
 		{`url = "https://mastodon.social"` + "\naccess_token = \"env:T\"\nlanguage = \"English\"", "`language` \"English\" is not an ISO 639 code"},
 	}
-	for _, tc := range tests {
-		prim, md := publisherstest.Decode(t, tc.table)
-		_, err := New(prim, md, env)
-		if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-			t.Errorf("New(%q) err = %v, want %q", tc.table, err, tc.wantErr)
-		}
-		if err != nil {
-			publisherstest.AssertNoSecret(t, err.Error(), "s3cr3t-literal-token")
-		}
-	}
+	publisherstest.AssertConfigErrors(t, New, env, tests, "s3cr3t-literal-token")
 	if got := strings.Join(Keys, ","); got != "name,template,url,access_token,visibility,language" {
 		t.Errorf("Keys = %s", got)
 	}

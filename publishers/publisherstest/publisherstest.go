@@ -92,3 +92,23 @@ func AssertNoSecret(t testing.TB, s string, secrets ...string) {
 		}
 	}
 }
+
+// ConfigCase is a channel config table and the error New must give for it.
+type ConfigCase [2]string
+
+// AssertConfigErrors builds a channel from each table with newChannel and
+// checks that it fails with the wanted error, showing none of the secrets.
+func AssertConfigErrors(t testing.TB, newChannel publishers.Factory, env publishers.Env, cases []ConfigCase, secrets ...string) {
+	t.Helper()
+	for _, tc := range cases {
+		table, want := tc[0], tc[1]
+		prim, md := Decode(t, table)
+		_, err := newChannel(prim, md, env)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("New(%q) err = %v, want %q", table, err, want)
+		}
+		if err != nil {
+			AssertNoSecret(t, err.Error(), secrets...)
+		}
+	}
+}

@@ -211,7 +211,7 @@ func TestTimeoutAndNetwork(t *testing.T) {
 
 func TestConfig(t *testing.T) {
 	env := publisherstest.Env(t, "chat", map[string]string{"PLAIN_URL": "http://hooks.example.com/x/secretPATH"})
-	tests := []struct{ table, wantErr string }{
+	tests := []publisherstest.ConfigCase{
 		{`headers = { X-A = "b" }`, "`url` is required"},
 		{`url = "http://hooks.example.com/x"`, "plain http is allowed only to loopback"},
 		{`url = "https://hooks.example.com/x"` + "\nheaders = { Authorization = \"Bearer abc123literal\" }", "Authorization: secrets are never written in the config"},
@@ -219,16 +219,7 @@ func TestConfig(t *testing.T) {
 		{`url = "https://hooks.example.com/x"` + "\nheaders = { Idempotency-Key = \"k\" }", "Idempotency-Key is set by incident itself"},
 		{`url = "https://hooks.example.com/x"` + "\nheaders = { \"Bad Name\" = \"v\" }", `"Bad Name" is not a valid header name`},
 	}
-	for _, tc := range tests {
-		prim, md := publisherstest.Decode(t, tc.table)
-		_, err := New(prim, md, env)
-		if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-			t.Errorf("New(%q) err = %v, want %q", tc.table, err, tc.wantErr)
-		}
-		if err != nil {
-			publisherstest.AssertNoSecret(t, err.Error(), "abc123literal")
-		}
-	}
+	publisherstest.AssertConfigErrors(t, New, env, tests, "abc123literal")
 	// A url reference is checked at first use, without showing the URL.
 	prim, md := publisherstest.Decode(t, `url = "env:PLAIN_URL"`)
 	p, err := New(prim, md, env)
