@@ -23,19 +23,11 @@ to write the Reason For Outage.
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: a.completeIncidents(true),
 		RunE: func(c *cobra.Command, args []string) error {
-			id, err := a.resolveID(args)
+			inc, acc, err := a.target(c, args, &f)
 			if err != nil {
 				return err
 			}
-			acc, err := accountsPtr(c, &f)
-			if err != nil {
-				return err
-			}
-			inc, err := a.rb.Store.Load(id)
-			if err != nil {
-				return err
-			}
-			a.warnUndelivered(c.ErrOrStderr(), inc)
+			id := inc.ID
 			d := runbook.Draft{Via: "close", Accounts: acc, Status: runbook.Resolved, Message: strings.TrimSpace(f.message)}
 			switch {
 			case d.Message == "" && a.canPrompt():

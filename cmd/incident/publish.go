@@ -242,3 +242,23 @@ func (a *app) warnUndelivered(w io.Writer, inc *runbook.Incident) {
 		fmt.Fprintf(w, "note: %s has %d undelivered post(s); `incident retry %s` delivers them\n", inc.ID, n, inc.ID)
 	}
 }
+
+// target is what update and close start with: the incident (named, or the
+// only open one), loaded, with a line if it has undelivered posts, and the
+// --accounts value when given.
+func (a *app) target(c *cobra.Command, args []string, f *publishFlags) (*runbook.Incident, *int, error) {
+	id, err := a.resolveID(args)
+	if err != nil {
+		return nil, nil, err
+	}
+	acc, err := accountsPtr(c, f)
+	if err != nil {
+		return nil, nil, err
+	}
+	inc, err := a.rb.Store.Load(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	a.warnUndelivered(c.ErrOrStderr(), inc)
+	return inc, acc, nil
+}

@@ -22,19 +22,11 @@ forward, stay, or step back (monitoring -> identified when a fix did not hold).
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: a.completeIncidents(true),
 		RunE: func(c *cobra.Command, args []string) error {
-			id, err := a.resolveID(args)
+			inc, acc, err := a.target(c, args, &f)
 			if err != nil {
 				return err
 			}
-			acc, err := accountsPtr(c, &f)
-			if err != nil {
-				return err
-			}
-			inc, err := a.rb.Store.Load(id)
-			if err != nil {
-				return err
-			}
-			a.warnUndelivered(c.ErrOrStderr(), inc)
+			id := inc.ID
 			if f.status == "" {
 				f.status = inc.Status
 			}
