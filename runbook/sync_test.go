@@ -168,33 +168,38 @@ func TestTwoLaptops(t *testing.T) {
 	}
 }
 
-// TestRetryRace: a delivery failed; both laptops run retry at once. Only
-// one of them calls the forum.
-func TestRetryRace(t *testing.T) {
-	forum := &fakeChannel{}
-	_, alice, bob := sharedRunbook(t, forum)
+// openWithFailedPost opens an incident on l whose post to forum fails once,
+// leaving a failed delivery for retry.
+func openWithFailedPost(t *testing.T, l *laptop, forum *fakeChannel) string {
+	t.Helper()
 	var id string
 	forum.answers = []error{os.ErrDeadlineExceeded}
-	alice.run(t, func(rb *Runbook) error {
+	l.run(t, func(rb *Runbook) error {
 		res, err := rb.Publish(context.Background(), "", Draft{Via: "open", Title: "IMAP", Status: Investigating, Message: "Investigating."}, PublishOptions{})
 		if err == nil {
 			id = res.Incident.ID
 		}
 		return err
 	})
+	return id
+}
+
+// TestRetryRace: a delivery failed; both laptops run retry at once. Only
+// one of them calls the forum.
+func TestRetryRace(t *testing.T) {
+	forum := &fakeChannel{}
+	_, alice, bob := sharedRunbook(t, forum)
+	id := openWithFailedPost(t, alice, forum)
 	bob.run(t, func(*Runbook) error { return nil })
 	callsBefore := forum.calls
 	var wg sync.WaitGroup
-	results := make([]*Result, 2)
-	for i, l := range []*laptop{alice, bob} {
+	for _, l := range []*laptop{alice, bob} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res, err := l.rb.Retry(context.Background(), id, PublishOptions{})
-			if err != nil {
+			if _, err := l.rb.Retry(context.Background(), id, PublishOptions{}); err != nil {
 				t.Error(err)
 			}
-			results[i] = res
 			l.rb.SyncAfter(context.Background(), l.rb.CommitMessage())
 		}()
 	}
@@ -214,15 +219,7 @@ func TestRetryRace(t *testing.T) {
 func TestClaims(t *testing.T) {
 	forum := &fakeChannel{}
 	_, alice, bob := sharedRunbook(t, forum)
-	var id string
-	forum.answers = []error{os.ErrDeadlineExceeded}
-	alice.run(t, func(rb *Runbook) error {
-		res, err := rb.Publish(context.Background(), "", Draft{Via: "open", Title: "IMAP", Status: Investigating, Message: "Investigating."}, PublishOptions{})
-		if err == nil {
-			id = res.Incident.ID
-		}
-		return err
-	})
+	id := openWithFailedPost(t, alice, forum)
 	// Alice's retry claims the delivery (and is, say, killed before posting).
 	if _, err := alice.rb.claim(context.Background(), id); err != nil {
 		t.Fatal(err)
