@@ -301,6 +301,7 @@ func (r *Runbook) deliver(ctx context.Context, inc *Incident, u *Update, opt Pub
 		}
 	}
 	state := upto(inc, u)
+	pi := r.postIncident(state) // what every channel is told of the incident, rendered once
 	sp := r.StatusPage
 	url := ""
 	if d := u.Delivery(sp.Name); d != nil && d.State == Sent {
@@ -313,7 +314,7 @@ func (r *Runbook) deliver(ctx context.Context, inc *Incident, u *Update, opt Pub
 		if u.RFO {
 			publish = r.publishRFOStatus
 		}
-		rec, err := publish(ctx, inc, state, u)
+		rec, err := publish(ctx, inc, state, pi, u)
 		if err != nil {
 			report(ChannelResult{Channel: sp.Name, Type: sp.Type, StatusPage: true, Error: err.Error()})
 			for _, ch := range r.Links {
@@ -343,7 +344,7 @@ func (r *Runbook) deliver(ctx context.Context, inc *Incident, u *Update, opt Pub
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rec, err := r.publishLink(ctx, ch, inc, state, u, url)
+			rec, err := r.publishLink(ctx, ch, inc, state, pi, u, url)
 			c := ChannelResult{Channel: ch.Name, Type: ch.Type}
 			if err != nil {
 				c.Error = err.Error()
@@ -357,7 +358,7 @@ func (r *Runbook) deliver(ctx context.Context, inc *Incident, u *Update, opt Pub
 	return results
 }
 
-func (r *Runbook) publishStatus(ctx context.Context, inc, state *Incident, u *Update) (publishers.Receipt, error) {
+func (r *Runbook) publishStatus(ctx context.Context, inc, state *Incident, pi publishers.Incident, u *Update) (publishers.Receipt, error) {
 	sp := r.StatusPage
 	x, err := r.renderStatus(state, u, "")
 	if err != nil {
@@ -365,12 +366,12 @@ func (r *Runbook) publishStatus(ctx context.Context, inc, state *Incident, u *Up
 	}
 	first, last := inc.Thread(sp.Name, true)
 	post := publishers.Post{Key: key(inc, u, sp), Kind: publishers.KindUpdate, Title: x.Title, Text: x.Text, HTML: x.HTML,
-		Thread: first, Parent: last, Incident: r.postIncident(state)}
+		Thread: first, Parent: last, Incident: pi}
 	rec, attempts, err := r.attempt(ctx, sp, post)
 	return r.record(inc, u, sp, rec, err, attempts)
 }
 
-func (r *Runbook) publishLink(ctx context.Context, ch *Channel, inc, state *Incident, u *Update, url string) (publishers.Receipt, error) {
+func (r *Runbook) publishLink(ctx context.Context, ch *Channel, inc, state *Incident, pi publishers.Incident, u *Update, url string) (publishers.Receipt, error) {
 	x, err := r.renderLink(ch, state, u, url)
 	if err == nil && x.Over() {
 		err = fmt.Errorf("the text is %d characters, over the limit of %d", x.Length, x.Limit)
@@ -380,7 +381,7 @@ func (r *Runbook) publishLink(ctx context.Context, ch *Channel, inc, state *Inci
 	}
 	first, last := inc.Thread(ch.Name, false)
 	post := publishers.Post{Key: key(inc, u, ch), Kind: publishers.KindUpdate, Title: x.Title, Text: x.Text,
-		Link: url, Thread: first, Parent: last, Incident: r.postIncident(state), Texts: map[string]string{ch.Template: x.Text}}
+		Link: url, Thread: first, Parent: last, Incident: pi, Texts: map[string]string{ch.Template: x.Text}}
 	if u.RFO {
 		post.Kind = publishers.KindRFO
 	}

@@ -285,7 +285,7 @@ func (r *Runbook) rfoURL(inc *Incident) string {
 // publishRFOStatus publishes the RFO post, then edits the incident's post so
 // it links to the RFO (unless the RFO lives at the incident's own URL, as a
 // Statuspage postmortem does).
-func (r *Runbook) publishRFOStatus(ctx context.Context, inc, state *Incident, u *Update) (publishers.Receipt, error) {
+func (r *Runbook) publishRFOStatus(ctx context.Context, inc, state *Incident, pi publishers.Incident, u *Update) (publishers.Receipt, error) {
 	sp := r.StatusPage
 	x, err := r.renderRFOStatus(state, u)
 	if err != nil {
@@ -293,7 +293,7 @@ func (r *Runbook) publishRFOStatus(ctx context.Context, inc, state *Incident, u 
 	}
 	first, _ := inc.Thread(sp.Name, true)
 	post := publishers.Post{Key: key(inc, u, sp), Kind: publishers.KindRFO, Title: x.Title, Text: x.Text, HTML: x.HTML,
-		Thread: first, Parent: r.RFOPublished(inc), Incident: r.postIncident(state)}
+		Thread: first, Parent: r.RFOPublished(inc), Incident: pi}
 	rec, attempts, err := r.attempt(ctx, sp, post)
 	if err == nil && first != nil && rec.URL != first.URL {
 		err = r.linkIncidentPost(ctx, inc, rec.URL)
