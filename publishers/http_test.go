@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestEchoedCredentialsAreRedacted: a server that echoes our credential
@@ -71,5 +72,21 @@ func TestSecretReferences(t *testing.T) {
 	missing, _ := ParseSecret("env:NOPE")
 	if _, err := r.Resolve(context.Background(), missing); err == nil || !strings.Contains(err.Error(), "NOPE is not set") {
 		t.Errorf("missing env: %v", err)
+	}
+}
+
+func TestCommandSecretTimesOutAndFails(t *testing.T) {
+	r := &Resolver{Timeout: 100 * time.Millisecond}
+	slow, _ := ParseSecret("cmd:sleep 5")
+	start := time.Now()
+	if _, err := r.Resolve(context.Background(), slow); err == nil || !strings.Contains(err.Error(), "did not finish within") {
+		t.Errorf("slow command: %v", err)
+	}
+	if time.Since(start) > 3*time.Second {
+		t.Errorf("the timeout was not enforced: %s", time.Since(start))
+	}
+	failing, _ := ParseSecret("cmd:printf '%s-%s' oops stderr >&2; exit 3")
+	if _, err := r.Resolve(context.Background(), failing); err == nil || !strings.Contains(err.Error(), "exit status 3") || strings.Contains(err.Error(), "oops-stderr") {
+		t.Errorf("failing command: %v (its stderr must not be shown)", err)
 	}
 }
