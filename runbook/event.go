@@ -50,6 +50,14 @@ type Event struct {
 	Error     string              `toml:"error,omitempty"`
 	Attempts  int                 `toml:"attempts,omitempty"`
 	Permanent bool                `toml:"permanent,omitempty"` // retrying as is cannot help
+	// SupersededBy, on a delivered event, names the newer update that
+	// reached the channel first: this update is not posted there.
+	SupersededBy string `toml:"superseded_by,omitempty"`
+	Note         string `toml:"note,omitempty"` // delivered: what the channel had to do ("shortened to fit")
+
+	// claim, and the events of timed actions (the automatic first update,
+	// pages): the action's key, stable across machines (see claim.go)
+	Action string `toml:"action,omitempty"`
 
 	// note, step
 	Text    string `toml:"text,omitempty"`

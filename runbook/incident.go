@@ -54,6 +54,10 @@ const (
 	Pending = "pending"
 	Sent    = "sent"
 	Failed  = "failed"
+	// Superseded: a newer update reached the channel first, so this one is
+	// not posted (it would show customers an older state after a newer one);
+	// on a status page the newer post already holds its text.
+	Superseded = "superseded"
 )
 
 // Delivery is one planned post of an update on one channel.
@@ -65,10 +69,20 @@ type Delivery struct {
 	Attempts  int
 	Permanent bool
 	At        time.Time // of the last result
-	Claims    []Event   // claims by machines about to deliver it (see ClaimTTL)
+	Note      string    // what the channel had to do to deliver it ("shortened to fit ...")
+	// SupersededBy is the id of the newer update that made this delivery
+	// Superseded.
+	SupersededBy string
 }
 
+// Done reports whether nothing is left to do for the delivery: it was sent,
+// or superseded by a newer update.
+func (d *Delivery) Done() bool { return d.State == Sent || d.State == Superseded }
+
 // Fold computes an incident's state from its events (already in order).
+// Results (delivered, failed) are matched to their update by its
+// id, wherever they stand in the log: an event stamped by a clock that was
+// behind is never dropped for its position.
 func Fold(id string, events []Event) *Incident {
 	inc := &Incident{ID: id, Events: events}
 	byID := map[string]*Update{}
@@ -102,32 +116,6 @@ func Fold(id string, events []Event) *Incident {
 			}
 			inc.Updates = append(inc.Updates, u)
 			byID[e.ID] = u
-		case KindDelivered, KindFailed:
-			u := byID[e.Update]
-			if u == nil {
-				continue
-			}
-			d := u.Delivery(e.Channel)
-			if d == nil {
-				d = &Delivery{Channel: e.Channel, State: Pending}
-				u.Deliveries = append(u.Deliveries, d)
-			}
-			if d.State == Sent {
-				continue // a late failure never hides a success
-			}
-			d.At = e.At
-			if e.Kind == KindDelivered {
-				d.State, d.Receipt, d.Error = Sent, e.Receipt, ""
-			} else {
-				d.State, d.Error, d.Permanent = Failed, e.Error, e.Permanent
-				d.Attempts += e.Attempts
-			}
-		case KindClaim:
-			if u := byID[e.Update]; u != nil {
-				if d := u.Delivery(e.Channel); d != nil {
-					d.Claims = append(d.Claims, e)
-				}
-			}
 		case KindChanged:
 			applyFields(inc, e)
 		case KindNote:
@@ -137,6 +125,34 @@ func Fold(id string, events []Event) *Incident {
 			if e.Outcome == "noted" && e.Text != "" {
 				inc.Notes = append(inc.Notes, e) // a checklist note is a note
 			}
+		}
+	}
+	for _, e := range events {
+		if e.Kind != KindDelivered && e.Kind != KindFailed {
+			continue
+		}
+		u := byID[e.Update]
+		if u == nil {
+			continue
+		}
+		d := u.Delivery(e.Channel)
+		if d == nil {
+			d = &Delivery{Channel: e.Channel, State: Pending}
+			u.Deliveries = append(u.Deliveries, d)
+		}
+		upgrade := d.State == Superseded && e.Kind == KindDelivered && e.SupersededBy == "" // it went out after all
+		if d.Done() && !upgrade {
+			continue // a late failure never hides a success
+		}
+		d.At = e.At
+		switch {
+		case e.Kind == KindDelivered && e.SupersededBy != "":
+			d.State, d.SupersededBy, d.Error = Superseded, e.SupersededBy, ""
+		case e.Kind == KindDelivered:
+			d.State, d.Receipt, d.Error, d.Note = Sent, e.Receipt, "", e.Note
+		default:
+			d.State, d.Error, d.Permanent = Failed, e.Error, e.Permanent
+			d.Attempts += e.Attempts
 		}
 	}
 	return inc
@@ -165,6 +181,16 @@ func (u *Update) Delivery(channel string) *Delivery {
 	for _, d := range u.Deliveries {
 		if d.Channel == channel {
 			return d
+		}
+	}
+	return nil
+}
+
+// update returns the update recorded by the event with this id, or nil.
+func (inc *Incident) update(id string) *Update {
+	for _, u := range inc.Updates {
+		if u.Event.ID == id {
+			return u
 		}
 	}
 	return nil
@@ -199,7 +225,7 @@ func (inc *Incident) Undelivered() int {
 	n := 0
 	for _, u := range inc.Updates {
 		for _, d := range u.Deliveries {
-			if d.State != Sent {
+			if !d.Done() {
 				n++
 			}
 		}

@@ -2,6 +2,7 @@ package runbook
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -215,13 +216,15 @@ func TestRetryRace(t *testing.T) {
 }
 
 // TestClaims: a machine that claimed a delivery is left to finish it; a
-// claim older than ClaimTTL belongs to a run that died and is taken over.
+// claim first seen ClaimTTL ago belongs to a run that died and is taken
+// over.
 func TestClaims(t *testing.T) {
 	forum := &fakeChannel{}
 	_, alice, bob := sharedRunbook(t, forum)
 	id := openWithFailedPost(t, alice, forum)
+	inc, _ := alice.rb.Store.Load(id)
 	// Alice's retry claims the delivery (and is, say, killed before posting).
-	if _, err := alice.rb.claim(context.Background(), id); err != nil {
+	if _, err := alice.rb.coordinate(context.Background(), id, []string{deliveryKey(inc.Updates[0].Event.ID, "forum")}, "test"); err != nil {
 		t.Fatal(err)
 	}
 	bob.rb.SyncBefore(context.Background())
@@ -235,12 +238,110 @@ func TestClaims(t *testing.T) {
 	if forum.count() != 0 {
 		t.Fatalf("forum posts = %d", forum.count())
 	}
-	// Past ClaimTTL the claim is stale: Bob takes the delivery over.
+	// ClaimTTL after Bob first saw it, the claim is stale: Bob takes the
+	// delivery over.
 	later := time.Now().Add(ClaimTTL + time.Minute)
 	bob.rb.now = func() time.Time { return later }
 	res, err = bob.rb.Retry(context.Background(), id, PublishOptions{})
 	if err != nil || res.Failed() != 0 || forum.count() != 1 {
 		t.Fatalf("takeover: %v %+v, forum posts %d", err, res.Channels, forum.count())
+	}
+}
+
+// TestClaimsUnderClockSkew: Bob's clock is 4 minutes ahead. Alice's claim,
+// seconds old, must not look stale to him.
+func TestClaimsUnderClockSkew(t *testing.T) {
+	forum := &fakeChannel{}
+	_, alice, bob := sharedRunbook(t, forum)
+	id := openWithFailedPost(t, alice, forum)
+	inc, _ := alice.rb.Store.Load(id)
+	if _, err := alice.rb.coordinate(context.Background(), id, []string{deliveryKey(inc.Updates[0].Event.ID, "forum")}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	ahead := time.Now().Add(4 * time.Minute)
+	bob.rb.now = func() time.Time { return ahead }
+	bob.rb.SyncBefore(context.Background())
+	res, err := bob.rb.Retry(context.Background(), id, PublishOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if forum.count() != 0 || len(res.Channels) != 1 || !res.Channels[0].Skipped {
+		t.Fatalf("bob took a fresh claim for a stale one: %+v, forum posts %d", res.Channels, forum.count())
+	}
+}
+
+// TestSlowPushLosesTheRace: Bob claims first but his push is slow; Alice
+// claims later, pushes first and posts. Bob's push is rejected and rebased
+// behind Alice's: the shared history says Alice came first, so Bob must not
+// post, whatever the claims' times say.
+func TestSlowPushLosesTheRace(t *testing.T) {
+	forum := &fakeChannel{}
+	remote, alice, bob := sharedRunbook(t, forum)
+	id := openWithFailedPost(t, alice, forum)
+	bob.run(t, func(*Runbook) error { return nil })
+	// The remote holds a push that adds a claim of Bob's until released.
+	dir := t.TempDir()
+	waiting, release := filepath.Join(dir, "waiting"), filepath.Join(dir, "release")
+	hook := `#!/bin/sh
+while read old new ref; do
+  for f in $(git diff --name-only "$old" "$new" -- incidents | grep -- -claim-); do
+    if git show "$new:$f" | grep -q 'bob-laptop'; then
+      touch '` + waiting + `'
+      while [ ! -e '` + release + `' ]; do sleep 0.02; done
+    fi
+  done
+done
+exit 0
+`
+	if err := os.WriteFile(filepath.Join(remote, "hooks", "pre-receive"), []byte(hook), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bobDone := make(chan error, 1)
+	go func() {
+		_, err := bob.rb.Retry(context.Background(), id, PublishOptions{})
+		bobDone <- err
+	}()
+	for {
+		if _, err := os.Stat(waiting); err == nil {
+			break
+		}
+		select {
+		case err := <-bobDone:
+			t.Fatalf("bob's retry ended before its push reached the remote: %v", err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	if _, err := alice.rb.Retry(context.Background(), id, PublishOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(release, nil, 0o644)
+	if err := <-bobDone; err != nil {
+		t.Fatal(err)
+	}
+	if got := forum.count(); got != 1 || forum.calls != 2 { // the failed open, then one retry
+		t.Fatalf("the forum has %d posts after %d calls; want exactly one post", got, forum.calls)
+	}
+}
+
+// TestRetryRefusesWithoutCoordination: with the remote out of reach, or no
+// upstream, retry does nothing rather than claim alone; --alone does it.
+func TestRetryRefusesWithoutCoordination(t *testing.T) {
+	forum := &fakeChannel{}
+	remote, alice, _ := sharedRunbook(t, forum)
+	id := openWithFailedPost(t, alice, forum)
+	os.Rename(remote, remote+".away")
+	_, err := alice.rb.Retry(context.Background(), id, PublishOptions{})
+	if !errors.Is(err, ErrUncoordinated) || forum.count() != 0 {
+		t.Fatalf("retry offline: %v, forum posts %d", err, forum.count())
+	}
+	if _, err := alice.rb.Retry(context.Background(), id, PublishOptions{Alone: true}); err != nil || forum.count() != 1 {
+		t.Fatalf("retry --alone: %v, forum posts %d", err, forum.count())
+	}
+	os.Rename(remote+".away", remote)
+	git(t, alice.dir, "branch", "--unset-upstream")
+	alice.rb.Sync.Pending = nil
+	if err := alice.rb.SyncAfter(context.Background(), "x"); err != nil || !errors.Is(alice.rb.Sync.Pending, ErrNoUpstream) {
+		t.Fatalf("no upstream: %v, pending %v", err, alice.rb.Sync.Pending)
 	}
 }
 

@@ -152,6 +152,10 @@ func printChannelResult(w io.Writer, r runbook.ChannelResult) {
 		fmt.Fprintf(w, "- %s: %s\n", r.Channel, r.Error)
 	case r.Error != "":
 		fmt.Fprintf(w, "✗ %s\n", r.Error)
+	case r.Superseded:
+		fmt.Fprintf(w, "- %s: %s\n", r.Channel, r.Note)
+	case r.Note != "":
+		fmt.Fprintf(w, "✓ %s: %s (%s)\n", r.Channel, r.URL, r.Note)
 	default:
 		fmt.Fprintf(w, "✓ %s: %s\n", r.Channel, r.URL)
 	}
