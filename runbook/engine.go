@@ -23,6 +23,10 @@ type Draft struct {
 	StartedAt *time.Time
 	Status    string
 	Message   string
+	// Phase, Step and Run name the checklist step publishing the update, if
+	// any: recorded with the update itself, so a walk interrupted between
+	// publishing and recording its step never offers to publish again.
+	Phase, Step, Run string
 }
 
 // UsageError is a request that cannot be carried out as asked (a bad status,
@@ -139,7 +143,7 @@ func (r *Runbook) Publish(ctx context.Context, id string, d Draft, opt PublishOp
 		return nil, &UsageError{err}
 	}
 	upd := Event{Kind: KindUpdate, At: now, By: r.Responder, Host: r.Host, Status: d.Status, Message: d.Message,
-		Accounts: d.Accounts, Channels: r.channelNames(), ID: "~pending-update"}
+		Accounts: d.Accounts, Channels: r.channelNames(), ID: "~pending-update", Phase: d.Phase, Step: d.Step, Run: d.Run}
 	if d.Via != "open" {
 		upd.Services, upd.Severity, upd.StartedAt = d.Services, d.Severity, d.StartedAt
 	}
@@ -162,6 +166,7 @@ func (r *Runbook) Publish(ctx context.Context, id string, d Draft, opt PublishOp
 		open := inc.Events[0]
 		open.ID, open.At = "", r.Now()
 		open.Status, open.Message, open.Channels = upd.Status, upd.Message, upd.Channels
+		open.Phase, open.Step, open.Run = upd.Phase, upd.Step, upd.Run
 		if id, unlock, err = r.Store.Create(id, &open); err != nil {
 			return nil, err
 		}

@@ -293,18 +293,35 @@ func CheckTransition(inc *Incident, status string, via string) error {
 
 // Walk describes the latest checklist walk of a phase: its run id and the
 // items it finished. A walk is unfinished while some item of the checklist
-// has no step in it.
+// has no step in it. An update published by a walk's publish item counts as
+// that item done, even when the walk was interrupted before recording it.
 func (inc *Incident) Walk(phase string) (run string, done map[string]bool) {
-	for _, e := range inc.Steps {
-		if e.Phase == phase && e.Run != "" {
+	walked := func(e *Event) bool {
+		return e.Phase == phase && e.Run != "" && (e.Kind == KindStep || e.Kind == KindUpdate || e.Kind == KindOpened)
+	}
+	for i := range inc.Events {
+		if e := &inc.Events[i]; walked(e) {
 			run = e.Run
 		}
 	}
 	done = map[string]bool{}
-	for _, e := range inc.Steps {
-		if e.Phase == phase && e.Run == run && run != "" {
+	for i := range inc.Events {
+		if e := &inc.Events[i]; walked(e) && e.Run == run && e.Step != "" {
 			done[e.Step] = true
 		}
 	}
 	return run, done
+}
+
+// PublishedBy returns the update a checklist walk's run published, or nil.
+func (inc *Incident) PublishedBy(run string) *Update {
+	if run == "" {
+		return nil
+	}
+	for _, u := range inc.Updates {
+		if u.Event.Run == run {
+			return u
+		}
+	}
+	return nil
 }
