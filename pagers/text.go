@@ -1,6 +1,8 @@
 package pagers
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -84,4 +86,19 @@ func UTF16Len(s string) int {
 		}
 	}
 	return n
+}
+
+// CheckPerson checks a name in a pager's `to` table: it is what follows
+// the colon in an escalation target ("pushover:alice"), so it holds no
+// colon, comma or space, and "oncall" is taken (the [[rota]]'s person).
+func CheckPerson(name string) error {
+	switch {
+	case name == "":
+		return errors.New("a person's name is empty")
+	case strings.EqualFold(name, "oncall"):
+		return errors.New(`"oncall" is not a person: in escalation targets it names the [[rota]]'s person on call; use a real name`)
+	case strings.IndexFunc(name, func(r rune) bool { return r == ':' || r == ',' || unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0:
+		return fmt.Errorf("person %q: a name holds no colon, comma or space (it is written \"pager:%s\" in escalation targets)", name, "NAME")
+	}
+	return nil
 }
