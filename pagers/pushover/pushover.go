@@ -144,7 +144,9 @@ func New(cfg toml.Primitive, md toml.MetaData, env publishers.Env) (pagers.Pager
 	if p.cfg.Expire.Duration < p.cfg.Retry.Duration {
 		return nil, fmt.Errorf("pushover: `expire` (%s) is shorter than `retry` (%s): the emergency would never repeat", p.cfg.Expire.Duration, p.cfg.Retry.Duration)
 	}
-	if strings.IndexFunc(c.Sound, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') }) >= 0 {
+	if strings.IndexFunc(c.Sound, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-')
+	}) >= 0 {
 		return nil, fmt.Errorf("pushover: `sound` %q is not a sound name (like \"siren\" or \"persistent\")", c.Sound)
 	}
 	hc := &http.Client{Timeout: 30 * time.Second}
