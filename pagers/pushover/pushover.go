@@ -34,7 +34,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/BurntSushi/toml"
@@ -83,19 +82,14 @@ type Pager struct {
 	client   *publishers.Client
 	people   []string
 	priority int
-
-	mu   sync.Mutex
-	sent map[string]delivery // Page.Key + "\n" + person -> what Pushover answered
+	sent     pagers.Delivered[delivery]
 }
 
 // delivery is one message Pushover accepted.
 type delivery struct {
 	request, receipt string
-	at               time.Time
+	quota            map[string]string // the X-Limit-App-* headers
 }
-
-// remember is how long a Pager keeps deliveries for retries.
-const remember = 24 * time.Hour
 
 // New builds a pushover pager from its config table. Secrets are resolved
 // at first use, not here.
@@ -111,7 +105,7 @@ func New(cfg toml.Primitive, md toml.MetaData, env publishers.Env) (pagers.Pager
 	if err != nil {
 		return nil, fmt.Errorf("pushover: %w", err)
 	}
-	p := &Pager{cfg: c, base: u.String(), env: env, priority: DefaultPriority, sent: map[string]delivery{}}
+	p := &Pager{cfg: c, base: u.String(), env: env, priority: DefaultPriority}
 	switch {
 	case c.Token.IsZero():
 		return nil, errors.New("pushover: `token` is required (a reference to the application's API token, like \"env:PUSHOVER_TOKEN\"; create an application at https://pushover.net/apps/build)")
@@ -191,40 +185,26 @@ func (p *Pager) Page(ctx context.Context, pg pagers.Page) (pagers.Receipt, error
 	}
 	var reached []delivery
 	rec := pagers.Receipt{At: p.env.Now(), Meta: map[string]string{"priority": form.Get("priority")}}
-	var retryable, permanent []error
-	for _, name := range people {
-		d, quota, err := p.deliver(ctx, token, name, pg.Key, form)
-		if err != nil {
-			if publishers.Retryable(err) {
-				retryable = append(retryable, err)
-			} else {
-				permanent = append(permanent, err)
-			}
-			continue
-		}
-		rec.To = append(rec.To, name)
-		reached = append(reached, d)
-		for k, v := range quota {
+	rec.To, reached, err = pagers.Each(people, func(name string) (delivery, error) {
+		return p.deliver(ctx, token, name, pg.Key, form)
+	})
+	if len(reached) == 0 {
+		return pagers.Receipt{}, fmt.Errorf("pushover: %w", err)
+	}
+	var ids, receipts []string
+	for _, d := range reached {
+		ids = append(ids, d.request)
+		receipts = append(receipts, d.receipt)
+		for k, v := range d.quota {
 			rec.Meta[k] = v
 		}
 	}
-	if len(reached) > 0 {
-		var ids, receipts []string
-		for _, d := range reached {
-			ids = append(ids, d.request)
-			receipts = append(receipts, d.receipt)
-		}
-		rec.ID = strings.Join(ids, ",")
-		if form.Get("priority") == strconv.Itoa(Emergency) {
-			rec.Meta["receipt"] = strings.Join(receipts, ",")
-		}
-	} else {
-		rec = pagers.Receipt{}
+	rec.ID = strings.Join(ids, ",")
+	if form.Get("priority") == strconv.Itoa(Emergency) {
+		rec.Meta["receipt"] = strings.Join(receipts, ",")
 	}
-	// Retryable failures first: publishers.Retryable and RetryAfter read the
-	// first error of a joined one.
-	if errs := append(retryable, permanent...); len(errs) > 0 {
-		return rec, fmt.Errorf("pushover: %w", errors.Join(errs...))
+	if err != nil {
+		return rec, fmt.Errorf("pushover: %w", err)
 	}
 	return rec, nil
 }
@@ -284,22 +264,13 @@ func (p *Pager) form(pg pagers.Page) (url.Values, error) {
 }
 
 // deliver sends one person's message, unless this key already reached them.
-func (p *Pager) deliver(ctx context.Context, token, name, key string, form url.Values) (delivery, map[string]string, error) {
-	memo := key + "\n" + name
-	p.mu.Lock()
-	for k, d := range p.sent {
-		if p.env.Now().Sub(d.at) > remember {
-			delete(p.sent, k)
-		}
-	}
-	d, done := p.sent[memo]
-	p.mu.Unlock()
-	if done && key != "" {
-		return d, nil, nil
+func (p *Pager) deliver(ctx context.Context, token, name, key string, form url.Values) (delivery, error) {
+	if d, done := p.sent.Get(key, name, p.env.Now()); done {
+		return d, nil
 	}
 	user, err := p.userKey(ctx, name)
 	if err != nil {
-		return delivery{}, nil, err
+		return delivery{}, err
 	}
 	f := url.Values{}
 	for k, v := range form {
@@ -314,21 +285,17 @@ func (p *Pager) deliver(ctx context.Context, token, name, key string, form url.V
 	}
 	resp, err := p.post(ctx, "send to "+name, "/1/messages.json", f, &out, name)
 	if err != nil {
-		return delivery{}, nil, err
+		return delivery{}, err
 	}
 	if out.Status != 1 {
-		return delivery{}, nil, fmt.Errorf("send to %s: Pushover answered status %d without an error", name, out.Status)
+		return delivery{}, fmt.Errorf("send to %s: Pushover answered status %d without an error", name, out.Status)
 	}
 	if form.Get("priority") == strconv.Itoa(Emergency) && !validReceipt(out.Receipt) {
-		return delivery{}, nil, fmt.Errorf("send to %s: Pushover answered no receipt for an emergency", name)
+		return delivery{}, fmt.Errorf("send to %s: Pushover answered no receipt for an emergency", name)
 	}
-	d = delivery{request: clean(out.Request, 64), receipt: out.Receipt, at: p.env.Now()}
-	if key != "" {
-		p.mu.Lock()
-		p.sent[memo] = d
-		p.mu.Unlock()
-	}
-	return d, quota(resp), nil
+	d := delivery{request: clean(out.Request, 64), receipt: out.Receipt, quota: quota(resp)}
+	p.sent.Put(key, name, d, p.env.Now())
+	return d, nil
 }
 
 // validReceipt: Pushover's receipts are 30 characters of [A-Za-z0-9].

@@ -38,7 +38,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/BurntSushi/toml"
@@ -85,18 +84,11 @@ type Pager struct {
 	env    publishers.Env
 	client *publishers.Client
 	people []string
-
-	mu   sync.Mutex
-	sent map[string]sent // Page.Key + "\n" + person -> what Twilio answered
+	sent   pagers.Delivered[sent]
 }
 
-type sent struct {
-	sid, status string
-	at          time.Time
-}
-
-// remember is how long a Pager keeps deliveries for retries.
-const remember = 24 * time.Hour
+// sent is what Twilio answered for one message or call.
+type sent struct{ sid, status string }
 
 var (
 	e164       = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
@@ -134,7 +126,7 @@ func New(cfg toml.Primitive, md toml.MetaData, env publishers.Env) (pagers.Pager
 	case len(c.To) == 0:
 		return nil, errors.New("twilio: `to` is required: a table of people and their numbers, like to = { alice = \"+14155550100\" }")
 	}
-	p := &Pager{cfg: c, base: u.String(), env: env, sent: map[string]sent{}}
+	p := &Pager{cfg: c, base: u.String(), env: env}
 	for name, number := range c.To {
 		if err := pagers.CheckPerson(name); err != nil {
 			return nil, fmt.Errorf("twilio: to: %w", err)
@@ -193,31 +185,21 @@ func (p *Pager) Page(ctx context.Context, pg pagers.Page) (pagers.Receipt, error
 		form.Set("Body", body)
 	}
 	rec := pagers.Receipt{At: p.env.Now(), Meta: map[string]string{"mode": p.cfg.Mode}}
+	var reached []sent
+	rec.To, reached, err = pagers.Each(people, func(name string) (sent, error) {
+		return p.deliver(ctx, token, name, pg.Key, resource, form)
+	})
+	if len(reached) == 0 {
+		return pagers.Receipt{}, fmt.Errorf("twilio: %w", err)
+	}
 	var sids, statuses []string
-	var retryable, permanent []error
-	for _, name := range people {
-		s, err := p.deliver(ctx, token, name, pg.Key, resource, form)
-		if err != nil {
-			if publishers.Retryable(err) {
-				retryable = append(retryable, err)
-			} else {
-				permanent = append(permanent, err)
-			}
-			continue
-		}
-		rec.To = append(rec.To, name)
+	for _, s := range reached {
 		sids, statuses = append(sids, s.sid), append(statuses, s.status)
 	}
-	if len(sids) > 0 {
-		rec.ID = strings.Join(sids, ",")
-		rec.Meta["status"] = strings.Join(statuses, ",")
-	} else {
-		rec = pagers.Receipt{}
-	}
-	// Retryable failures first: publishers.Retryable and RetryAfter read the
-	// first error of a joined one.
-	if errs := append(retryable, permanent...); len(errs) > 0 {
-		return rec, fmt.Errorf("twilio: %w", errors.Join(errs...))
+	rec.ID = strings.Join(sids, ",")
+	rec.Meta["status"] = strings.Join(statuses, ",")
+	if err != nil {
+		return rec, fmt.Errorf("twilio: %w", err)
 	}
 	return rec, nil
 }
@@ -242,16 +224,7 @@ func smsBody(pg pagers.Page) (string, error) {
 
 // deliver texts or calls one person, unless this key already reached them.
 func (p *Pager) deliver(ctx context.Context, token, name, key, resource string, form url.Values) (sent, error) {
-	memo := key + "\n" + name
-	p.mu.Lock()
-	for k, s := range p.sent {
-		if p.env.Now().Sub(s.at) > remember {
-			delete(p.sent, k)
-		}
-	}
-	s, done := p.sent[memo]
-	p.mu.Unlock()
-	if done && key != "" {
+	if s, done := p.sent.Get(key, name, p.env.Now()); done {
 		return s, nil
 	}
 	f := url.Values{}
@@ -278,12 +251,8 @@ func (p *Pager) deliver(ctx context.Context, token, name, key, resource string, 
 	if !validSID(out.SID) {
 		return sent{}, fmt.Errorf("%s: Twilio's answer holds no SID", op)
 	}
-	s = sent{sid: out.SID, status: pagers.Cut(pagers.Plain(out.Status), 20, nil), at: p.env.Now()}
-	if key != "" {
-		p.mu.Lock()
-		p.sent[memo] = s
-		p.mu.Unlock()
-	}
+	s := sent{sid: out.SID, status: pagers.Cut(pagers.Plain(out.Status), 20, nil)}
+	p.sent.Put(key, name, s, p.env.Now())
 	return s, nil
 }
 
