@@ -69,6 +69,9 @@ func (p *Pager) send(op string, req *http.Request, out any, person string) (*htt
 	if errors.As(err, &he) {
 		he.Message = p.env.Secrets.Redact(he.Message)
 		he.Hint = p.hint(he.Status, invalid, person)
+		if he.Status >= 500 && he.RetryAfter < MinRetryAfter5xx {
+			he.RetryAfter = MinRetryAfter5xx // Pushover asks for at least 5 s after a 5xx
+		}
 	}
 	return resp, err
 }

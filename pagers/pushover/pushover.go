@@ -55,6 +55,9 @@ const (
 	MinRetry        = 30 * time.Second
 	DefaultExpire   = time.Hour
 	MaxExpire       = 10800 * time.Second
+	// MinRetryAfter5xx is how long Pushover asks clients to wait after a
+	// 5xx before trying again; it is the RetryAfter of such an error.
+	MinRetryAfter5xx = 5 * time.Second
 )
 
 // Config is a pushover pager's table in incident.toml.

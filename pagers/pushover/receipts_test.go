@@ -124,6 +124,14 @@ func TestAcknowledgedErrors(t *testing.T) {
 	if _, err = p.Acknowledged(context.Background(), rec); err == nil || !publishers.Retryable(err) {
 		t.Errorf("malformed answer: err = %v, want retryable", err)
 	}
+	f.Hang(1)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err = p.Acknowledged(ctx, rec)
+	if err == nil || !publishers.Retryable(err) || err.Error() != "pushover: poll receipt: context deadline exceeded" {
+		t.Errorf("timeout: err = %v", err)
+	}
+	publisherstest.AssertNoSecret(t, err.Error(), allSecrets...)
 	f.Fail(500, `{"errors":["something went wrong"],"status":0}`, nil, 1)
 	_, err = p.Acknowledged(context.Background(), rec)
 	if err == nil || !publishers.Retryable(err) || err.Error() != "pushover: poll receipt: 500 Internal Server Error: something went wrong" {
