@@ -94,6 +94,14 @@ type delivery struct {
 	quota            map[string]string // the X-Limit-App-* headers
 }
 
+var (
+	_ pagers.Pager = (*Pager)(nil)
+	_ pagers.AckPoller = (*Pager)(nil)
+	_ pagers.Canceller = (*Pager)(nil)
+	_ pagers.People = (*Pager)(nil)
+	_ pagers.Verifier = (*Pager)(nil)
+)
+
 // New builds a pushover pager from its config table. Secrets are resolved
 // at first use, not here.
 func New(cfg toml.Primitive, md toml.MetaData, env publishers.Env) (pagers.Pager, error) {

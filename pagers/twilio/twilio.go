@@ -95,6 +95,12 @@ var (
 	accountSID = regexp.MustCompile(`^AC[0-9a-fA-F]{32}$`)
 )
 
+var (
+	_ pagers.Pager = (*Pager)(nil)
+	_ pagers.People = (*Pager)(nil)
+	_ pagers.Verifier = (*Pager)(nil)
+)
+
 // New builds a twilio pager from its config table. The auth token is
 // resolved at first use, not here.
 func New(cfg toml.Primitive, md toml.MetaData, env publishers.Env) (pagers.Pager, error) {

@@ -76,6 +76,11 @@ type Pager struct {
 	people   []string
 }
 
+var (
+	_ pagers.Pager = (*Pager)(nil)
+	_ pagers.People = (*Pager)(nil)
+)
+
 // New builds a webhook pager from its config table. Secrets are resolved
 // at first use, not here.
 func New(cfg toml.Primitive, md toml.MetaData, env publishers.Env) (pagers.Pager, error) {
