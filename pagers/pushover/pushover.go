@@ -95,11 +95,11 @@ type delivery struct {
 }
 
 var (
-	_ pagers.Pager = (*Pager)(nil)
+	_ pagers.Pager     = (*Pager)(nil)
 	_ pagers.AckPoller = (*Pager)(nil)
 	_ pagers.Canceller = (*Pager)(nil)
-	_ pagers.People = (*Pager)(nil)
-	_ pagers.Verifier = (*Pager)(nil)
+	_ pagers.People    = (*Pager)(nil)
+	_ pagers.Verifier  = (*Pager)(nil)
 )
 
 // New builds a pushover pager from its config table. Secrets are resolved

@@ -96,8 +96,8 @@ var (
 )
 
 var (
-	_ pagers.Pager = (*Pager)(nil)
-	_ pagers.People = (*Pager)(nil)
+	_ pagers.Pager    = (*Pager)(nil)
+	_ pagers.People   = (*Pager)(nil)
 	_ pagers.Verifier = (*Pager)(nil)
 )
 

@@ -77,7 +77,7 @@ type Pager struct {
 }
 
 var (
-	_ pagers.Pager = (*Pager)(nil)
+	_ pagers.Pager  = (*Pager)(nil)
 	_ pagers.People = (*Pager)(nil)
 )
 
