@@ -72,9 +72,10 @@ type Alert struct {
 	// the source has none.
 	Severity string `json:"severity,omitempty"`
 	// Labels is the alert's label set: Alertmanager and Grafana labels; for
-	// Nagios and Checkmk host, service, state, ...; for NodePing label,
-	// target, ...; for Uptime Kuma the monitor's tags and its id, type and
-	// hostname.
+	// Nagios and Checkmk host, service, state, notification_type, address,
+	// ...; for NodePing label, target, state, ...; for Uptime Kuma the
+	// monitor's tags and monitor_id, monitor_type, hostname, port, path,
+	// state; for generic its labels, source and service.
 	Labels map[string]string `json:"labels,omitempty"`
 	// URL links back to the source (generatorURL, the Kuma monitor's URL,
 	// the Checkmk service view); only http(s).
@@ -178,8 +179,22 @@ func finish(source string, as []Alert) ([]Alert, error) {
 	for i := range as {
 		as[i].Source = source
 		as[i].normalize()
+		if as[i].Key == "" {
+			field := keyFields[source]
+			if len(as) > 1 {
+				field = fmt.Sprintf("alert %d: %s", i+1, field)
+			}
+			return nil, &InputError{Source: source, Field: field,
+				Msg: "empty once blanks and control characters are removed; the key must name the alert"}
+		}
 	}
 	return as, nil
+}
+
+// keyFields names, per source, what an alert's Key comes from.
+var keyFields = map[string]string{
+	SourceAlertmanager: "fingerprint", SourceGrafana: "fingerprint", SourceNodePing: "id",
+	SourceUptimeKuma: "monitor.id", SourceGeneric: "dedup_key", SourceNagios: "HOSTNAME", SourceCheckmk: "HOSTNAME",
 }
 
 func tooMany(source string, n int) error {

@@ -72,6 +72,9 @@ func TestParseErrors(t *testing.T) {
 		{"generic array index", SourceGeneric, `[{"dedup_key":"a","status":"resolved"},{"dedup_key":"b","status":"firing"}]`, "[1].title", []string{"needs a title"}},
 		{"generic bad time", SourceGeneric, `{"dedup_key":"k","status":"resolved","ends_at":"26.11.2026 02:00"}`, "ends_at", []string{`"26.11.2026 02:00"`, "RFC 3339"}},
 		{"generic empty array", SourceGeneric, `[]`, "alerts", []string{"no alerts"}},
+		{"generic invisible key", SourceGeneric, `{"dedup_key":"\u200e\u0007","status":"firing","title":"t"}`, "dedup_key", []string{"empty once"}},
+		{"generic invisible key in an array", SourceGeneric, `[{"dedup_key":"a","status":"resolved"},{"dedup_key":"\u202e","status":"resolved"}]`, "alert 2: dedup_key", []string{"empty once"}},
+		{"kuma invisible monitor id", SourceUptimeKuma, `{"heartbeat":{"status":0},"monitor":{"id":"\u2066"}}`, "monitor.id", []string{"empty once"}},
 		{"generic scalar", SourceGeneric, `"firing"`, "body", []string{"want an object"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
