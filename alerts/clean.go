@@ -48,6 +48,9 @@ func dropped(r rune) bool {
 // cleanLine makes s one line: valid UTF-8, every control character and line
 // break a space, runs of white space one space, trimmed.
 func cleanLine(s string) string {
+	if plainLine(s) {
+		return s
+	}
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = strings.Map(func(r rune) rune {
 		if dropped(r) || r == '\u2028' || r == '\u2029' {
@@ -56,6 +59,18 @@ func cleanLine(s string) string {
 		return r
 	}, s)
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// plainLine reports whether s is printable ASCII without leading, trailing
+// or double spaces: already clean, as most labels and names are.
+func plainLine(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c > 0x7e || (c == ' ' && (i == 0 || i == len(s)-1 || s[i-1] == ' ')) {
+			return false
+		}
+	}
+	return true
 }
 
 // cleanText keeps s's lines and tabs: valid UTF-8, CR LF and CR become LF,
