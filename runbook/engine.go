@@ -27,6 +27,10 @@ type Draft struct {
 	// any: recorded with the update itself, so a walk interrupted between
 	// publishing and recording its step never offers to publish again.
 	Phase, Step, Run string
+	// Author, Action and Reason are set by what the tool publishes by
+	// itself: AutomaticAuthor, the timed action's key (which settles its
+	// claim), and why it was due.
+	Author, Action, Reason string
 }
 
 // UsageError is a request that cannot be carried out as asked (a bad status,
@@ -49,7 +53,8 @@ type PublishOptions struct {
 	// deduplicate).
 	Alone bool
 
-	skip map[string]string // delivery key -> why another machine has it
+	skip   map[string]string // delivery key -> why another machine has it
+	locked bool              // the caller holds the incident's lock
 }
 
 // ChannelResult is one channel's outcome.
@@ -142,8 +147,13 @@ func (r *Runbook) Publish(ctx context.Context, id string, d Draft, opt PublishOp
 	if err := r.checkDraft(inc, d); err != nil {
 		return nil, &UsageError{err}
 	}
-	upd := Event{Kind: KindUpdate, At: now, By: r.Responder, Host: r.Host, Status: d.Status, Message: d.Message,
-		Accounts: d.Accounts, Channels: r.channelNames(), ID: "~pending-update", Phase: d.Phase, Step: d.Step, Run: d.Run}
+	by := r.Responder
+	if d.Author != "" {
+		by = d.Author
+	}
+	upd := Event{Kind: KindUpdate, At: now, By: by, Host: r.Host, Status: d.Status, Message: d.Message,
+		Accounts: d.Accounts, Channels: r.channelNames(), ID: "~pending-update", Phase: d.Phase, Step: d.Step, Run: d.Run,
+		Action: d.Action, Text: d.Reason}
 	if d.Via != "open" {
 		upd.Services, upd.Severity, upd.StartedAt = d.Services, d.Severity, d.StartedAt
 	}
@@ -173,10 +183,12 @@ func (r *Runbook) Publish(ctx context.Context, id string, d Draft, opt PublishOp
 		defer unlock()
 		upd = open
 	} else {
-		if unlock, err = r.Store.Lock(ctx, id); err != nil {
-			return nil, err
+		if !opt.locked {
+			if unlock, err = r.Store.Lock(ctx, id); err != nil {
+				return nil, err
+			}
+			defer unlock()
 		}
-		defer unlock()
 		// Someone may have written since we read.
 		if inc, err = r.Store.LoadFresh(id); err != nil {
 			return nil, err

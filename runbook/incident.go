@@ -8,12 +8,18 @@ import (
 	"github.com/incident-cli/incident/publishers"
 )
 
-// Statuses of the lifecycle, in order.
+// Statuses of the lifecycle, in order. An incident born from an alert
+// starts one step earlier, Triggered: private (recorded, shown to staff,
+// nothing public) until its first public update; one that closes while
+// still private (a false alarm, or every alert recovered) is Dismissed and
+// never appears on the status page, in history or in a feed.
 const (
+	Triggered     = "triggered"
 	Investigating = "investigating"
 	Identified    = "identified"
 	Monitoring    = "monitoring"
 	Resolved      = "resolved"
+	Dismissed     = "dismissed"
 )
 
 // Statuses lists the statuses an update may set (resolved only through close).
@@ -39,6 +45,18 @@ type Incident struct {
 	Notes   []Event
 	Steps   []Event
 	Events  []Event // the whole log, in order
+
+	// Alerting: the incident's alerts, and who took it over.
+	FromAlert    bool          // opened by an alert (see Triggered)
+	Route        string        // the route that opened it
+	PublishAfter time.Duration // the route's automatic first update; 0 when off
+	Alerts       []*AlertState // by source and key, in order of first notification
+	AckedAt      time.Time     // when a person acknowledged (incident ack, a page's button, publishing an update); zero while no one has
+	AckedBy      string
+	AckHow       string
+	DismissedAt  time.Time // when it was closed privately
+	DismissedBy  string
+	Reason       string // why it was dismissed ("flap", "recovered after 3 min")
 }
 
 // Update is one public update and the fate of its deliveries.
@@ -67,6 +85,7 @@ type Delivery struct {
 	Receipt   *publishers.Receipt
 	Error     string
 	Attempts  int
+	Failures  int // failed events recorded
 	Permanent bool
 	At        time.Time // of the last result
 	Note      string    // what the channel had to do to deliver it ("shortened to fit ...")
@@ -90,12 +109,22 @@ func Fold(id string, events []Event) *Incident {
 	for _, e := range events {
 		switch e.Kind {
 		case KindOpened:
+			if !inc.OpenedAt.IsZero() && e.Message == "" {
+				// A second open of the same folder: two machines opened an
+				// incident for the same alert at once (their ids are derived
+				// from it) and git merged the folders. It is one incident.
+				continue
+			}
 			inc.Title, inc.Severity, inc.Services = e.Title, e.Severity, e.Services
 			inc.OpenedAt, inc.OpenedBy, inc.Status = e.At, e.By, Investigating
 			inc.StartedAt = e.At
 			applyFields(inc, e)
+			if e.Status == Triggered {
+				inc.Status, inc.FromAlert, inc.Route = Triggered, true, e.Route
+				inc.PublishAfter, _ = parseAfter(e.PublishAfter)
+			}
 			if e.Message == "" {
-				continue // opened without its first update (logs of older versions)
+				continue // triggered by an alert, or opened without its first update (logs of older versions)
 			}
 			fallthrough // the opened event is also update #1
 		case KindUpdate:
@@ -105,6 +134,10 @@ func Fold(id string, events []Event) *Incident {
 				u.Number = n
 				applyFields(inc, e)
 				inc.Status = e.Status
+				if inc.AckedAt.IsZero() && e.By != AutomaticAuthor {
+					inc.AckedAt, inc.AckedBy, inc.AckHow = e.At, e.By, "published an update" // publishing acknowledges
+				}
+				inc.DismissedAt = time.Time{}
 				if e.Status == Resolved {
 					inc.ResolvedAt = e.At
 				} else {
@@ -118,6 +151,8 @@ func Fold(id string, events []Event) *Incident {
 			byID[e.ID] = u
 		case KindChanged:
 			applyFields(inc, e)
+		case KindAlert, KindAck, KindDismissed:
+			foldAlerting(inc, e)
 		case KindNote:
 			inc.Notes = append(inc.Notes, e)
 		case KindStep:
@@ -153,6 +188,7 @@ func Fold(id string, events []Event) *Incident {
 		default:
 			d.State, d.Error, d.Permanent = Failed, e.Error, e.Permanent
 			d.Attempts += e.Attempts
+			d.Failures++
 		}
 	}
 	return inc
@@ -196,8 +232,12 @@ func (inc *Incident) update(id string) *Update {
 	return nil
 }
 
-// Open reports whether the incident is not resolved.
-func (inc *Incident) Open() bool { return inc.Status != Resolved }
+// Open reports whether the incident is neither resolved nor dismissed.
+func (inc *Incident) Open() bool { return inc.Status != Resolved && inc.Status != Dismissed }
+
+// Private reports whether nothing of the incident was published: it is
+// shown to staff only, never on the status page, in history or a feed.
+func (inc *Incident) Private() bool { return len(inc.PublicUpdates()) == 0 }
 
 // PublicUpdates returns the numbered updates (not RFO posts).
 func (inc *Incident) PublicUpdates() []*Update {
@@ -268,6 +308,9 @@ func CheckTransition(inc *Incident, status string, via string) error {
 	if !slices.Contains(Statuses, status) {
 		return fmt.Errorf("unknown status %q: use investigating, identified or monitoring", status)
 	}
+	if inc.Status == Dismissed {
+		return fmt.Errorf("incident %s was dismissed (closed privately, never public): run `incident open` for a new one", inc.ID)
+	}
 	switch via {
 	case "update":
 		if !inc.Open() {
@@ -279,6 +322,9 @@ func CheckTransition(inc *Incident, status string, via string) error {
 	case "close":
 		if !inc.Open() {
 			return fmt.Errorf("incident %s is already resolved", inc.ID)
+		}
+		if inc.Private() {
+			return fmt.Errorf("nothing of incident %s was published yet: `incident dismiss %s --reason TEXT` closes it privately, `incident update %s` publishes its first update", inc.ID, inc.ID, inc.ID)
 		}
 	case "reopen":
 		if inc.Open() {

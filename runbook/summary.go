@@ -27,10 +27,22 @@ type Summary struct {
 	Updates     int       `json:"updates"`
 	Undelivered int       `json:"undelivered"`
 	HasRFO      bool      `json:"rfo"`
+
+	// Alerting (incidents an alert opened, and every incident alerts joined).
+	Alerts      []string  `json:"alerts,omitempty"` // source/key of each alert
+	Firing      int       `json:"firing,omitempty"` // alerts still firing
+	FromAlert   bool      `json:"from_alert,omitempty"`
+	AlertLabel  string    `json:"first_alert,omitempty"`  // "nodeping: IMAP check"
+	AlertingAt  time.Time `json:"alerting_since,omitzero"` // when the first alert fired
+	RecoveredAt time.Time `json:"alerts_recovered_at,omitzero"`
+	AckedAt     time.Time `json:"acked_at,omitzero"`
+	AckedBy     string    `json:"acked_by,omitempty"`
+	AutoPostAt  time.Time `json:"auto_post_at,omitzero"` // when the automatic first update is due
+	Private     bool      `json:"private,omitempty"`     // nothing published yet
 }
 
-// Open reports whether the incident is not resolved.
-func (s Summary) Open() bool { return s.Status != Resolved }
+// Open reports whether the incident is neither resolved nor dismissed.
+func (s Summary) Open() bool { return s.Status != Resolved && s.Status != Dismissed }
 
 // Incident returns a minimal incident for cadence checks.
 func (s Summary) Incident() *Incident {
@@ -43,10 +55,22 @@ func (s Summary) Incident() *Incident {
 
 // Summarize computes an incident's summary.
 func Summarize(inc *Incident) Summary {
-	return Summary{ID: inc.ID, Title: inc.Title, Status: inc.Status, Severity: inc.Severity, Services: inc.Services,
+	s := Summary{ID: inc.ID, Title: inc.Title, Status: inc.Status, Severity: inc.Severity, Services: inc.Services,
 		Accounts: inc.Accounts, StartedAt: inc.StartedAt, OpenedAt: inc.OpenedAt, ResolvedAt: inc.ResolvedAt,
 		LastPublic: inc.LastPublic(), Updates: len(inc.PublicUpdates()), Undelivered: inc.Undelivered(),
-		HasRFO: len(inc.Updates) > len(inc.PublicUpdates())}
+		HasRFO: len(inc.Updates) > len(inc.PublicUpdates()),
+		FromAlert: inc.FromAlert, Firing: len(inc.Firing()), RecoveredAt: inc.RecoveredAt(), AckedAt: inc.AckedAt, AckedBy: inc.AckedBy,
+		Private: inc.Private()}
+	for _, a := range inc.Alerts {
+		s.Alerts = append(s.Alerts, a.ID())
+	}
+	if a := inc.FirstAlert(); a != nil {
+		s.AlertLabel, s.AlertingAt = a.Label(), a.FiredAt
+	}
+	if at, ok := inc.AutoPostAt(); ok {
+		s.AutoPostAt = at
+	}
+	return s
 }
 
 // cacheStamp is the stamp a cache entry computed at start may carry: the
@@ -74,7 +98,7 @@ type cachedSummary struct {
 	Summary Summary `json:"summary"`
 }
 
-const summaryCacheVersion = 4
+const summaryCacheVersion = 5
 
 // Summaries returns every incident's summary, newest first, reading only the
 // incidents that changed since the cache was written.

@@ -112,7 +112,8 @@ func (s *Sync) inConflict(ctx context.Context) bool {
 // Commit commits the incident records (only incidents/, never locks or temp
 // files, never other changes the user has in progress).
 func (s *Sync) Commit(ctx context.Context, message string) error {
-	paths := []string{"--", "incidents", ":(exclude)incidents/*/.lock", ":(exclude)incidents/*/.tmp-*"}
+	// Dotfiles are machine-local: locks, temp files, folders being made.
+	paths := []string{"--", "incidents", ":(exclude)incidents/.*", ":(exclude)incidents/*/.*"}
 	if _, err := s.git(ctx, append([]string{"add", "--all"}, paths...)...); err != nil {
 		return err
 	}

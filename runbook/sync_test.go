@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/incident-cli/incident/alerts"
 )
 
 // laptop is one responder's clone of a runbook shared through git.
@@ -360,5 +362,60 @@ func TestConflictStopsAndLosesNothing(t *testing.T) {
 	// The repository is left as git left it: mid-rebase, for a person.
 	if out := git(t, bob.dir, "status"); !strings.Contains(out, "rebase") {
 		t.Errorf("git status:\n%s", out)
+	}
+}
+
+// TestTwoDaemons: two daemons on two hosts share the runbook through git and
+// both receive the same alert. They make one incident (its id comes from
+// the alert), and at publish_after exactly one of them publishes the
+// automatic update.
+func TestTwoDaemons(t *testing.T) {
+	forum := &fakeChannel{}
+	_, alice, bob := sharedRunbook(t, forum)
+	a := alerts.Alert{Source: "alertmanager", Key: "92716253bb78e41d", Firing: true, Name: "IMAPDown", Summary: "IMAP is down"}
+	var ids []string
+	for _, l := range []*laptop{alice, bob} {
+		in, err := l.rb.TakeAlerts(context.Background(), []alerts.Alert{a})
+		if err != nil || len(in) != 1 || in[0].What != "opened" {
+			t.Fatalf("%s: %+v %v", l.rb.Host, in, err)
+		}
+		ids = append(ids, in[0].Incident)
+	}
+	if ids[0] != ids[1] {
+		t.Fatalf("two incidents for one alert: %v", ids)
+	}
+	for _, l := range []*laptop{alice, bob, alice} {
+		l.run(t, func(*Runbook) error { return nil })
+	}
+	inc, err := bob.rb.Store.Load(ids[0])
+	if err != nil || len(inc.Alerts) != 1 || inc.Status != Triggered {
+		t.Fatalf("merged incident: %v %+v", err, inc)
+	}
+	later := time.Now().Add(11 * time.Minute)
+	var wg sync.WaitGroup
+	for _, l := range []*laptop{alice, bob} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			done, err := l.rb.Tick(context.Background(), later, PublishOptions{})
+			if err != nil {
+				t.Error(err)
+			}
+			for _, d := range done {
+				if d.Error != "" {
+					t.Errorf("%s: %s", l.rb.Host, d.Error)
+				}
+			}
+			l.rb.SyncAfter(context.Background(), "tick")
+		}()
+	}
+	wg.Wait()
+	if forum.count() != 1 || forum.calls != 1 {
+		t.Fatalf("the forum got %d automatic posts in %d calls; want exactly one", forum.count(), forum.calls)
+	}
+	alice.run(t, func(*Runbook) error { return nil })
+	inc, _ = alice.rb.Store.Load(ids[0])
+	if n := len(inc.PublicUpdates()); n != 1 || inc.Status != Investigating {
+		t.Fatalf("%d public updates, status %s", n, inc.Status)
 	}
 }

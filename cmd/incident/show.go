@@ -127,7 +127,7 @@ func (a *app) showText(w io.Writer, inc *runbook.Incident) {
 		facts = append(facts, fmt.Sprintf("accounts affected: about %d", inc.Accounts))
 	}
 	fmt.Fprintln(w, strings.Join(facts, " · "))
-	if due, ok := rb.Due(inc); ok {
+	if due, ok := rb.UpdateDue(inc); ok {
 		if by := rb.Overdue(inc, rb.Now()); by > 0 {
 			fmt.Fprintf(w, "next update OVERDUE by %s (was due %s)\n", templates.Duration(by), a.clock(due))
 		} else {

@@ -172,7 +172,7 @@ func (w *walker) summary(cl *checklists.Checklist) {
 	if err != nil {
 		return
 	}
-	if due, ok := w.a.rb.Due(inc); ok {
+	if due, ok := w.a.rb.UpdateDue(inc); ok {
 		fmt.Fprintf(out, "next update due %s, in %s\n", w.a.clock(due), templates.Duration(due.Sub(w.a.rb.Now())))
 	}
 }
