@@ -32,7 +32,7 @@ type Summary struct {
 	Alerts      []string  `json:"alerts,omitempty"` // source/key of each alert
 	Firing      int       `json:"firing,omitempty"` // alerts still firing
 	FromAlert   bool      `json:"from_alert,omitempty"`
-	AlertLabel  string    `json:"first_alert,omitempty"`  // "nodeping: IMAP check"
+	AlertLabel  string    `json:"first_alert,omitempty"`   // "nodeping: IMAP check"
 	AlertingAt  time.Time `json:"alerting_since,omitzero"` // when the first alert fired
 	RecoveredAt time.Time `json:"alerts_recovered_at,omitzero"`
 	AckedAt     time.Time `json:"acked_at,omitzero"`
@@ -58,7 +58,7 @@ func Summarize(inc *Incident) Summary {
 	s := Summary{ID: inc.ID, Title: inc.Title, Status: inc.Status, Severity: inc.Severity, Services: inc.Services,
 		Accounts: inc.Accounts, StartedAt: inc.StartedAt, OpenedAt: inc.OpenedAt, ResolvedAt: inc.ResolvedAt,
 		LastPublic: inc.LastPublic(), Updates: len(inc.PublicUpdates()), Undelivered: inc.Undelivered(),
-		HasRFO: len(inc.Updates) > len(inc.PublicUpdates()),
+		HasRFO:    len(inc.Updates) > len(inc.PublicUpdates()),
 		FromAlert: inc.FromAlert, Firing: len(inc.Firing()), RecoveredAt: inc.RecoveredAt(), AckedAt: inc.AckedAt, AckedBy: inc.AckedBy,
 		Private: inc.Private()}
 	for _, a := range inc.Alerts {
