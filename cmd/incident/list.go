@@ -67,11 +67,14 @@ last_public_update, updates, undelivered (times in RFC 3339, UTC).`,
 				if s.Undelivered > 0 {
 					last += fmt.Sprintf(" (%d undelivered)", s.Undelivered)
 				}
+				if len(s.Alerts) > 0 && s.Open() {
+					last += " · " + a.alertingSummary(s, now)
+				}
 				age := templates.Duration(now.Sub(s.StartedAt))
 				if !s.Open() {
 					age = s.OpenedAt.In(rb.Zones[0]).Format("2006-01-02")
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", s.ID, s.Status, s.Title, age, last)
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", s.ID, s.Status, clean(s.Title), age, last)
 			}
 			return w.Flush()
 		},

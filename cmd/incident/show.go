@@ -127,6 +127,16 @@ func (a *app) showText(w io.Writer, inc *runbook.Incident) {
 		facts = append(facts, fmt.Sprintf("accounts affected: about %d", inc.Accounts))
 	}
 	fmt.Fprintln(w, strings.Join(facts, " · "))
+	if len(inc.Alerts) > 0 || inc.Status == runbook.Dismissed {
+		fmt.Fprintln(w, a.alertingText(inc))
+		for _, al := range inc.Alerts {
+			state := "resolved " + a.when(al.ResolvedAt)
+			if al.Firing {
+				state = "firing"
+			}
+			fmt.Fprintf(w, "  alert %s: fired %s, %s\n", clean(al.Label()), a.when(al.FiredAt), state)
+		}
+	}
 	if due, ok := rb.UpdateDue(inc); ok {
 		if by := rb.Overdue(inc, rb.Now()); by > 0 {
 			fmt.Fprintf(w, "next update OVERDUE by %s (was due %s)\n", templates.Duration(by), a.clock(due))
@@ -153,7 +163,11 @@ func (a *app) showText(w io.Writer, inc *runbook.Incident) {
 		switch e.Kind {
 		case runbook.KindOpened, runbook.KindUpdate:
 			if e.Kind == runbook.KindOpened {
-				line(e.At, "opened by %s", who)
+				if e.Status == runbook.Triggered {
+					line(e.At, "triggered by an alert (%s, route %q): private until its first update", clean(who), clean(e.Route))
+				} else {
+					line(e.At, "opened by %s", who)
+				}
 			}
 			u := byUpdate[e.ID]
 			if u == nil {
@@ -163,6 +177,9 @@ func (a *app) showText(w io.Writer, inc *runbook.Incident) {
 				line(e.At, "RFO published by %s", who)
 			} else {
 				line(e.At, "update #%d [%s] by %s: %s", u.Number, templates.StatusTitle(e.Status), who, oneLine(e.Message))
+				if e.By == runbook.AutomaticAuthor && e.Text != "" {
+					fmt.Fprintf(w, "    (published by itself: %s)\n", clean(e.Text))
+				}
 			}
 			for _, d := range u.Deliveries {
 				switch d.State {
@@ -179,6 +196,22 @@ func (a *app) showText(w io.Writer, inc *runbook.Incident) {
 					fmt.Fprintf(w, "    … %s pending: run `incident retry %s`\n", d.Channel, inc.ID)
 				}
 			}
+		case runbook.KindAlert:
+			if al := e.Alert; al != nil {
+				what := "resolved"
+				if al.Firing {
+					what = "fired"
+				}
+				text := al.Summary
+				if text == "" {
+					text = al.Name
+				}
+				line(e.At, "alert %s %s: %s", clean(al.Source), what, clean(text))
+			}
+		case runbook.KindAck:
+			line(e.At, "acknowledged by %s (%s)", clean(who), clean(e.How))
+		case runbook.KindDismissed:
+			line(e.At, "closed privately by %s: %s", clean(who), clean(e.Text))
 		case runbook.KindNote:
 			line(e.At, "note by %s: %s", who, e.Text)
 		case runbook.KindStep:

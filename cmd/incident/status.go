@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/incident-cli/incident/runbook"
 	"github.com/incident-cli/incident/templates"
 )
 
@@ -21,6 +22,11 @@ type statusEntry struct {
 	Overdue     bool      `json:"overdue"`
 	OverdueBy   string    `json:"overdue_by,omitempty"`
 	Undelivered int       `json:"undelivered"`
+	// Alerts: a triggered incident nobody acknowledged is critical
+	// whatever its cadence says.
+	Alerting   string    `json:"alerting,omitempty"` // "alerting since 12:03 (nodeping: IMAP check), auto-post in 7 min"
+	Unacked    bool      `json:"unacknowledged,omitempty"`
+	AutoPostAt time.Time `json:"auto_post_at,omitzero"`
 }
 
 // dueSoon is when a Nagios check warns before an update is due.
@@ -59,14 +65,21 @@ last_public_update, next_update_due, overdue, overdue_by, undelivered.`,
 			}
 			now := rb.Now()
 			var entries []statusEntry
-			overdue, soon, undelivered := 0, 0, 0
+			overdue, soon, undelivered, unacked := 0, 0, 0, 0
 			for _, s := range sums {
 				if !s.Open() {
 					continue
 				}
 				inc := s.Incident()
 				due, _ := rb.UpdateDue(inc)
-				e := statusEntry{ID: s.ID, Title: s.Title, Status: s.Status, LastPublic: s.LastPublic, Due: due, Undelivered: s.Undelivered}
+				e := statusEntry{ID: s.ID, Title: s.Title, Status: s.Status, LastPublic: s.LastPublic, Due: due, Undelivered: s.Undelivered,
+					AutoPostAt: s.AutoPostAt, Unacked: s.Status == runbook.Triggered && s.AckedAt.IsZero()}
+				if len(s.Alerts) > 0 {
+					e.Alerting = a.alertingSummary(s, now)
+				}
+				if e.Unacked {
+					unacked++
+				}
 				if by := rb.Overdue(inc, now); by > 0 {
 					e.Overdue, e.OverdueBy = true, templates.Duration(by)
 					overdue++
@@ -80,7 +93,7 @@ last_public_update, next_update_due, overdue, overdue_by, undelivered.`,
 			}
 			switch {
 			case nagios:
-				return nagiosLine(c, entries, overdue, soon, undelivered)
+				return nagiosLine(c, entries, overdue, soon, undelivered, unacked)
 			case asJSON:
 				if entries == nil {
 					entries = []statusEntry{}
@@ -95,7 +108,13 @@ last_public_update, next_update_due, overdue, overdue_by, undelivered.`,
 					fmt.Fprintln(c.OutOrStdout(), "no open incidents")
 				}
 				for _, e := range entries {
-					fmt.Fprintf(c.OutOrStdout(), "%s [%s] %s\n", e.ID, e.Status, e.Title)
+					fmt.Fprintf(c.OutOrStdout(), "%s [%s] %s\n", e.ID, e.Status, clean(e.Title))
+					if e.Alerting != "" {
+						fmt.Fprintf(c.OutOrStdout(), "  %s\n", e.Alerting)
+					}
+					if e.Unacked {
+						fmt.Fprintf(c.OutOrStdout(), "  nobody acknowledged it: `incident ack %s`, or `incident update %s` to publish its first update\n", e.ID, e.ID)
+					}
 					if e.Overdue {
 						fmt.Fprintf(c.OutOrStdout(), "  OVERDUE by %s: an update was due %s; run `incident update %s`\n", e.OverdueBy, a.clock(e.Due), e.ID)
 					} else {
@@ -117,16 +136,22 @@ last_public_update, next_update_due, overdue, overdue_by, undelivered.`,
 	return c
 }
 
-func nagiosLine(c *cobra.Command, entries []statusEntry, overdue, soon, undelivered int) error {
-	perf := fmt.Sprintf("| open=%d overdue=%d undelivered=%d", len(entries), overdue, undelivered)
-	var ids []string
+func nagiosLine(c *cobra.Command, entries []statusEntry, overdue, soon, undelivered, unacked int) error {
+	perf := fmt.Sprintf("| open=%d overdue=%d undelivered=%d unacknowledged=%d", len(entries), overdue, undelivered, unacked)
+	var ids, alerting []string
 	for _, e := range entries {
 		if e.Overdue {
 			ids = append(ids, e.ID+" by "+e.OverdueBy)
 		}
+		if e.Unacked {
+			alerting = append(alerting, e.ID+" "+e.Alerting)
+		}
 	}
 	out := c.OutOrStdout()
 	switch {
+	case unacked > 0:
+		fmt.Fprintf(out, "INCIDENT CRITICAL - alert not acknowledged: %s %s\n", clean(strings.Join(alerting, "; ")), perf)
+		return exitCode(2)
 	case overdue > 0:
 		fmt.Fprintf(out, "INCIDENT CRITICAL - customer update overdue: %s %s\n", strings.Join(ids, ", "), perf)
 		return exitCode(2)

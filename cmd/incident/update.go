@@ -29,6 +29,9 @@ forward, stay, or step back (monitoring -> identified when a fix did not hold).
 			id := inc.ID
 			if f.status == "" {
 				f.status = inc.Status
+				if inc.Status == runbook.Triggered {
+					f.status = runbook.Investigating // the first public update of an alert
+				}
 			}
 			d := runbook.Draft{Via: "update", Accounts: acc, Status: f.status, Message: strings.TrimSpace(f.message)}
 			if d.Message == "" {

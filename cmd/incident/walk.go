@@ -74,6 +74,16 @@ func (a *app) walkOpen(c *cobra.Command, d runbook.Draft, f *publishFlags) error
 	if err != nil {
 		return err
 	}
+	if d.Title == "" {
+		// An alert already opened it: take the triggered incident over.
+		if id, err := a.pickTriggered(c, w, sums); err != nil || id != "" {
+			if err != nil {
+				return err
+			}
+			w.id = id
+			return w.walk(nil)
+		}
+	}
 	for _, s := range sums {
 		if !s.Open() {
 			continue
@@ -102,6 +112,38 @@ func (a *app) walkOpen(c *cobra.Command, d runbook.Draft, f *publishFlags) error
 		break
 	}
 	return w.walk(nil)
+}
+
+// pickTriggered offers the triggered incidents (alerts nobody took over yet)
+// before a new one: Enter takes the first. It returns "" for a new incident.
+func (a *app) pickTriggered(c *cobra.Command, w *walker, sums []runbook.Summary) (string, error) {
+	var opts []huh.Option[string]
+	for _, s := range sums {
+		if !s.Open() || !s.FromAlert || !s.Private {
+			continue
+		}
+		inc, err := a.rb.Store.Load(s.ID)
+		if err != nil {
+			return "", err
+		}
+		opts = append(opts, huh.NewOption(fmt.Sprintf("%s — %s", clean(inc.Title), a.alertingText(inc)), s.ID))
+	}
+	if len(opts) == 0 {
+		return "", nil
+	}
+	opts = append(opts, huh.NewOption("A new incident", ""))
+	pick := opts[0].Value
+	title := "Monitoring already opened this: publish its first update?"
+	if len(opts) > 2 {
+		title = "Monitoring already opened these: take one over?"
+	}
+	if w.forms.Accessible {
+		title += " (Enter keeps 1)"
+	}
+	if err := w.forms.Run(c.Context(), huh.NewGroup(huh.NewSelect[string]().Title(title).Options(opts...).Value(&pick))); err != nil {
+		return "", err
+	}
+	return pick, nil
 }
 
 // walkPhase walks the update or close checklist of an incident.
@@ -198,8 +240,15 @@ func (w *walker) Publish(ctx context.Context, item checklists.Item) (string, err
 			return fmt.Sprintf("update #%d (earlier)", u.Number), nil // resumed after this walk's update went out
 		}
 	}
+	takeover := w.phase == "open" && inc != nil // a triggered incident: title, services and start come from the alert
+	if takeover {
+		d.Via, d.Title, d.Services = "update", "", nil
+		if d.Status == "" || d.Status == runbook.Triggered {
+			d.Status = runbook.Investigating
+		}
+	}
 	var first []huh.Field
-	if w.phase == "open" {
+	if w.phase == "open" && !takeover {
 		first = append(first, huh.NewInput().Title("Title").Description("What customers see, e.g. \"IMAP/POP login failures\"").
 			Value(&d.Title).Validate(nonEmptyOr("a title", &d.Title)))
 		if len(rb.Config.Services) > 0 {
@@ -213,6 +262,9 @@ func (w *walker) Publish(ctx context.Context, item checklists.Item) (string, err
 	if w.phase == "update" {
 		if d.Status == "" {
 			d.Status = inc.Status
+			if d.Status == runbook.Triggered {
+				d.Status = runbook.Investigating
+			}
 		}
 		first = append(first, huh.NewSelect[string]().Title("Status").Options(
 			huh.NewOption("Investigating", runbook.Investigating), huh.NewOption("Identified", runbook.Identified),
@@ -224,7 +276,11 @@ func (w *walker) Publish(ctx context.Context, item checklists.Item) (string, err
 		}
 	}
 	if d.Message == "" {
-		d.Message = rb.SuggestMessage(inc, d.Status, d.Services)
+		if inc != nil && inc.FromAlert && inc.Private() {
+			d.Message = rb.AlertMessage(inc) // the route's first message
+		} else {
+			d.Message = rb.SuggestMessage(inc, d.Status, d.Services)
+		}
 	}
 	accounts := ""
 	if d.Accounts != nil {
@@ -237,7 +293,7 @@ func (w *walker) Publish(ctx context.Context, item checklists.Item) (string, err
 		title = "Message (Enter keeps: " + d.Message + ")"
 	}
 	second := []huh.Field{huh.NewText().Title(title).Description("Markdown; alt+enter for a new line").Value(&d.Message).Validate(nonEmptyOr("a message", &d.Message))}
-	if w.phase == "open" {
+	if w.phase == "open" && !takeover {
 		second = append(second, huh.NewInput().Title("Accounts affected (optional estimate)").Value(&accounts).Validate(optionalCount))
 	}
 	if err := w.forms.Run(ctx, huh.NewGroup(second...)); err != nil {
