@@ -53,6 +53,13 @@ package main
 //	fakes dump NAME                  print what NAME holds to stdout
 //	nosecret DIR...                  no file under the DIRs, nor stdout or stderr of the last
 //	                                 command, holds any value of $FAKE_SECRETS
+//
+// Time, and a background `incident serve`:
+//
+//	clock TIME|+DURATION             set the time `incident` sees (the file $INCIDENT_TEST_CLOCK)
+//	waitfor FILE REGEXP              wait (at most 20 s) until FILE matches REGEXP
+//	http METHOD URL [-token T] [-basic U:P] [-body FILE] [-bytes N]
+//	                                 make a request; stdout gets "STATUS BODY"
 
 import (
 	"crypto/sha256"
@@ -83,7 +90,7 @@ func TestMain(m *testing.M) {
 		os.Exit(run(os.Args[1:], newSystem()))
 	}
 	testscript.Main(m, map[string]func(){
-		"incident": func() { os.Exit(run(os.Args[1:], newSystem())) },
+		"incident": func() { os.Exit(run(os.Args[1:], testSystem())) },
 	})
 }
 
@@ -122,6 +129,9 @@ func TestScripts(t *testing.T) {
 			"envsubst":   cmdEnvsubst,
 			"fakes":      cmdFakes,
 			"nosecret":   cmdNosecret,
+			"clock":      cmdClock,
+			"waitfor":    cmdWaitfor,
+			"http":       cmdHTTP,
 		},
 	})
 }
