@@ -134,9 +134,6 @@ func New(cfg toml.Primitive, md toml.MetaData, env publishers.Env) (pagers.Pager
 	if p.now == nil {
 		p.now = time.Now
 	}
-	if p.when == nil {
-		p.when = func(t time.Time) string { return t.UTC().Format("Mon 2 Jan 15:04 MST") }
-	}
 	return p, nil
 }
 
@@ -169,7 +166,7 @@ func (p *Pager) Page(ctx context.Context, pg pagers.Page) (pagers.Receipt, error
 		return pagers.Receipt{}, publishers.Permanent(errors.New("email: the page has no key"))
 	}
 	id := p.sender.MessageID(pg.Key)
-	m := mailer.Message{To: to, Subject: Subject(pg), Text: p.text(pg), ID: id}
+	m := mailer.Message{To: to, Subject: mailer.CleanLine(pagers.Subject(pg)), Text: pagers.Body(pg, p.name, p.when), ID: id}
 	if pg.Thread != nil && pg.Thread.ID != "" && pg.Thread.ID != id {
 		m.InReplyTo, m.References = pg.Thread.ID, []string{pg.Thread.ID}
 	}
@@ -199,131 +196,4 @@ func (p *Pager) recipients(person string) (addrs, names []string, err error) {
 		return nil, nil, fmt.Errorf("no person %q in `to` of pager %q (people: %s)", person, p.name, strings.Join(p.People(), ", "))
 	}
 	return []string{a}, []string{person}, nil
-}
-
-// Subject is the page's subject: the runbook's, else "[SEVERITY] Services:
-// Title", with what the page announces when it is not an alert.
-func Subject(pg pagers.Page) string {
-	if s := mailer.CleanLine(pg.Subject); s != "" {
-		return s
-	}
-	sev := strings.ToUpper(pg.Severity)
-	if sev == "" {
-		sev = "ALERT"
-	}
-	s := "[" + sev + "] "
-	if pg.Kind == pagers.KindTest {
-		s = "[TEST] "
-	}
-	if len(pg.Services) > 0 {
-		s += strings.Join(pg.Services, ", ") + ": "
-	}
-	title := pg.Title
-	if title == "" {
-		title = pg.Incident
-	}
-	if title == "" && pg.Kind == pagers.KindTest {
-		title = "a test page from incident"
-	}
-	s += title
-	if pg.Kind == pagers.KindAck && pg.AckedBy != "" {
-		s += " (acknowledged by " + pg.AckedBy + ")"
-	}
-	return mailer.CleanLine(s)
-}
-
-// text is the page's body: the runbook's, else composed from its fields.
-func (p *Pager) text(pg pagers.Page) string {
-	if strings.TrimSpace(pg.Text) != "" {
-		return pg.Text
-	}
-	var b strings.Builder
-	line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
-	now := pg.Now
-	if now.IsZero() {
-		now = p.now()
-	}
-	switch pg.Kind {
-	case pagers.KindAck:
-		at := pg.AckedAt
-		if at.IsZero() {
-			at = now
-		}
-		line("Acknowledged by %s at %s: someone is on it, you need not act.", orSomeone(pg.AckedBy), p.when(at))
-		line("")
-	case pagers.KindTest:
-		line("A test page from incident (pager %q): nothing is wrong, there is nothing to do.", p.name)
-		if pg.Summary != "" {
-			line("")
-			line("%s", pg.Summary)
-		}
-		return b.String()
-	case pagers.KindManual:
-		if pg.Summary != "" {
-			line("%s", pg.Summary)
-			line("")
-		}
-	}
-	if pg.Title != "" {
-		line("%s", pg.Title)
-	}
-	var facts []string
-	if pg.Severity != "" {
-		facts = append(facts, "severity "+pg.Severity)
-	}
-	if len(pg.Services) > 0 {
-		facts = append(facts, strings.Join(pg.Services, ", "))
-	}
-	if pg.Level > 0 {
-		facts = append(facts, fmt.Sprintf("escalation level %d", pg.Level))
-	}
-	if len(facts) > 0 {
-		line("%s", strings.Join(facts, " · "))
-	}
-	if !pg.Since.IsZero() {
-		line("Firing since %s (%s).", p.when(pg.Since), duration(now.Sub(pg.Since)))
-	}
-	if pg.Summary != "" && pg.Kind != pagers.KindManual {
-		line("")
-		line("%s", pg.Summary)
-	}
-	if pg.AckCommand != "" && pg.Kind != pagers.KindAck {
-		line("")
-		line("Acknowledge: %s", pg.AckCommand)
-	}
-	if pg.Incident != "" {
-		line("Incident: %s", pg.Incident)
-	}
-	return b.String()
-}
-
-func orSomeone(s string) string {
-	if s == "" {
-		return "someone"
-	}
-	return s
-}
-
-// duration says how long, to the minute: "under a minute", "12 min", "2 h 5 min", "1 d 3 h".
-func duration(d time.Duration) string {
-	if d < 0 {
-		d = -d
-	}
-	m := int(d / time.Minute)
-	switch {
-	case m < 1:
-		return "under a minute"
-	case m < 60:
-		return fmt.Sprintf("%d min", m)
-	case m < 24*60:
-		if m%60 == 0 {
-			return fmt.Sprintf("%d h", m/60)
-		}
-		return fmt.Sprintf("%d h %d min", m/60, m%60)
-	}
-	parts := []string{fmt.Sprintf("%d d", m/(24*60))}
-	if h := m % (24 * 60) / 60; h > 0 {
-		parts = append(parts, fmt.Sprintf("%d h", h))
-	}
-	return strings.Join(parts, " ")
 }

@@ -271,17 +271,6 @@ func TestConfigErrors(t *testing.T) {
 	}
 }
 
-func TestDuration(t *testing.T) {
-	for d, want := range map[time.Duration]string{
-		20 * time.Second: "under a minute", 12 * time.Minute: "12 min", 2 * time.Hour: "2 h",
-		125 * time.Minute: "2 h 5 min", 27 * time.Hour: "1 d 3 h", 48 * time.Hour: "2 d",
-	} {
-		if got := duration(d); got != want {
-			t.Errorf("duration(%s) = %q, want %q", d, got, want)
-		}
-	}
-}
-
 var (
 	_ pagers.Pager    = (*Pager)(nil)
 	_ pagers.People   = (*Pager)(nil)
