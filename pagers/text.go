@@ -44,7 +44,7 @@ func Subject(p Page) string {
 // one composed from the page's fields: what happened (an acknowledgement, a
 // colleague's message), the title, severity, services and escalation level,
 // how long it has been firing, the alert's summary, and the command to
-// acknowledge. pager names the pager (a test page says which); when formats
+// acknowledge (or the incident's id). pager names the pager (a test page says which); when formats
 // times for people (UTC when nil). It never holds a link.
 func Body(p Page, pager string, when func(time.Time) string) string {
 	if strings.TrimSpace(p.Text) != "" {
@@ -107,7 +107,7 @@ func Body(p Page, pager string, when func(time.Time) string) string {
 		line("")
 		line("Acknowledge: %s", p.AckCommand)
 	}
-	if p.Incident != "" {
+	if p.Incident != "" && (p.AckCommand == "" || p.Kind == KindAck) {
 		line("Incident: %s", p.Incident)
 	}
 	return b.String()

@@ -45,7 +45,6 @@ Firing since Fri 27 Nov 09:00 UTC (1 h 15 min).
 imap01: login failures above 50%
 
 Acknowledge: incident ack 2026-11-27-imap-down
-Incident: 2026-11-27-imap-down
 `
 	if got != want {
 		t.Errorf("alert body:\n%s\nwant:\n%s", got, want)
