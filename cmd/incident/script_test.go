@@ -53,6 +53,9 @@ package main
 //	fakes dump NAME                  print what NAME holds to stdout
 //	nosecret DIR...                  no file under the DIRs, nor stdout or stderr of the last
 //	                                 command, holds any value of $FAKE_SECRETS
+//
+// An SMTP server for the email channel: `smtp start|count|thread|show|fail|clear`
+// (smtp_test.go).
 
 import (
 	"crypto/sha256"
@@ -122,6 +125,7 @@ func TestScripts(t *testing.T) {
 			"envsubst":   cmdEnvsubst,
 			"fakes":      cmdFakes,
 			"nosecret":   cmdNosecret,
+			"smtp":       cmdSMTP,
 		},
 	})
 }

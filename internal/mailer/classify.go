@@ -100,8 +100,12 @@ func (s *Sender) hint(code int, msg string) string {
 			return " (the server wants a login: set `username` and `password`)"
 		}
 		return " (check `username` " + strconv.Quote(s.username) + " and the password in " + s.password.Where() + ")"
+	case strings.Contains(msg, "RCPT TO: "):
+		return " (the server refuses the recipient: check the address in `to`)"
+	case strings.Contains(msg, "MAIL FROM: "):
+		return " (the server refuses the sender: check `from`; the account may not be allowed to send as " + s.from.Address + ")"
 	case code == 550 || code == 551 || code == 553:
-		return " (check `from` and the recipient addresses; the account may not be allowed to send as " + s.from.Address + ")"
+		return " (check `from` and the recipient addresses)"
 	case code == 552:
 		return " (the message is too large for the server)"
 	}

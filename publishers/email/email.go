@@ -142,7 +142,8 @@ func (p *Publisher) Publish(ctx context.Context, post publishers.Post) (publishe
 	if err := p.sender.Send(ctx, m); err != nil {
 		return publishers.Receipt{}, err
 	}
-	rec := publishers.Receipt{ID: id, At: p.now()}
+	// The URL says where it went: a mail has no page of its own.
+	rec := publishers.Receipt{ID: id, URL: "mailto:" + p.to, At: p.now()}
 	if len(refs) > 0 {
 		rec.Meta = map[string]string{"references": strings.Join(refs, " ")}
 	}

@@ -62,7 +62,7 @@ list_id = "Example Mail status <status-announce.lists.example.com>"`)
 		if err != nil {
 			t.Fatalf("update %d: %v", n, err)
 		}
-		if rec.ID != p.sender.MessageID(pt.Key) || !rec.At.Equal(publisherstest.Now) || rec.URL != "" {
+		if rec.ID != p.sender.MessageID(pt.Key) || !rec.At.Equal(publisherstest.Now) || rec.URL != "mailto:status-announce@lists.example.com" {
 			t.Errorf("update %d: receipt %+v", n, rec)
 		}
 		recs = append(recs, rec)
