@@ -12,6 +12,7 @@ import (
 	"errors"
 	"math/big"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -431,5 +432,26 @@ func TestUnresolvedPassword(t *testing.T) {
 	var perm interface{ Unwrap() error }
 	if !errors.As(err, &perm) {
 		t.Error("want a wrapped, permanent error")
+	}
+}
+
+// BenchmarkSend: one message per attempt, connect to QUIT, to the
+// in-process server (what one page or one list update costs besides the
+// network): go test ./internal/mailer -bench Send
+func BenchmarkSend(b *testing.B) {
+	srv := mailertest.NewServer(mailertest.Options{Username: testUser, Password: testPassword})
+	defer srv.Close()
+	ref, _ := publishers.ParseSecret("env:SMTP_PASSWORD")
+	s, err := New(Config{URL: srv.URL, Username: testUser, Password: ref, From: "status@example.com"}, resolver(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := Message{To: []string{"a@example.com"}, Subject: "[CRITICAL] IMAP/POP", Text: strings.Repeat("line of text\n", 20), HTML: "<p>x</p>"}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m.ID = s.MessageID(strconv.Itoa(i))
+		if err := s.Send(context.Background(), m); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -414,3 +414,25 @@ var (
 	_ pagers.People   = (*Pager)(nil)
 	_ pagers.Verifier = (*Pager)(nil)
 )
+
+// BenchmarkPage: one page, connect to QUIT, against the fake server with
+// SASL (pacing skipped by the fake clock; a real server adds its own):
+// go test ./pagers/irc -bench Page
+func BenchmarkPage(b *testing.B) {
+	srv := irctest.NewServer(irctest.Options{Caps: []string{"sasl"}, Accounts: map[string]string{"pager": password}})
+	defer srv.Close()
+	prim, md := publisherstest.Decode(b, "url = \""+srv.URL+"/#ops\"\nnick = \"pager\"\npassword = \"env:IRC_PASSWORD\"")
+	pg, err := New(prim, md, publisherstest.Env(b, "chat", secrets))
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := pg.(*Pager)
+	clock := &fakeClock{now: publisherstest.Now}
+	p.now, p.sleep = clock.Now, clock.Sleep
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := p.Page(context.Background(), alertPage()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -55,10 +55,12 @@ func TestNgircd(t *testing.T) {
 		pg := alertPage()
 		pg.Person = "alice"
 		pg.Summary = "imap01: login failures above 50%\r\nQUIT :injected"
+		start := time.Now()
 		rec, err := p.Page(ctx, pg)
 		if err != nil {
 			t.Fatalf("Page: %v", err)
 		}
+		t.Logf("a page of %s lines to ngircd took %s (connect to QUIT; ngircd's own pacing)", rec.Meta["lines"], time.Since(start).Round(time.Millisecond))
 		want := []string{
 			"reader: [CRITICAL] IMAP/POP: IMAP/POP login failures",
 			"severity critical · IMAP/POP · escalation level 1",
