@@ -2,10 +2,10 @@ package runbook
 
 import "time"
 
-// Due says when an incident's next public update is due: first_update_within
+// UpdateDue says when an incident's next public update is due: first_update_within
 // after the problem began while there is none, then cadence after the last.
 // Resolved incidents are never due.
-func (r *Runbook) Due(inc *Incident) (due time.Time, ok bool) {
+func (r *Runbook) UpdateDue(inc *Incident) (due time.Time, ok bool) {
 	if !inc.Open() {
 		return time.Time{}, false
 	}
@@ -22,7 +22,7 @@ func (r *Runbook) Due(inc *Incident) (due time.Time, ok bool) {
 
 // Overdue reports how long past due an incident's next update is (0 when not).
 func (r *Runbook) Overdue(inc *Incident, now time.Time) time.Duration {
-	due, ok := r.Due(inc)
+	due, ok := r.UpdateDue(inc)
 	if !ok || now.Before(due) {
 		return 0
 	}

@@ -84,6 +84,9 @@ func (r *Runbook) loadEmbedded(opt Options) (*Config, error) {
 	if err := r.setZones(&c, ""); err != nil {
 		return nil, err
 	}
+	if err := r.checkAlerts(&c, "(embedded default)"); err != nil {
+		return nil, err
+	}
 	if err := r.buildChannels(&c, md, opt, "(embedded default)", nil); err != nil {
 		return nil, err
 	}
@@ -99,6 +102,9 @@ func (r *Runbook) loadConfig(opt Options) (*Config, error) {
 		return nil, err
 	}
 	if err := checkServices(r.ConfigFile, c.Services); err != nil {
+		return nil, err
+	}
+	if err := r.checkAlerts(c, r.ConfigFile); err != nil {
 		return nil, err
 	}
 	if err := r.buildChannels(c, md, opt, r.ConfigFile, src); err != nil {
@@ -262,6 +268,10 @@ func (r *Runbook) buildChannels(c *Config, md toml.MetaData, opt Options, file s
 			return configKeys
 		case table == "sync":
 			return syncKeys
+		case table == "alerts":
+			return alertsKeys
+		case table == "alerts.route" || strings.HasPrefix(table, "alerts.route#"):
+			return routeKeys
 		case table == "service" || strings.HasPrefix(table, "service#"):
 			return []string{"id", "name"}
 		case table == "status_page":

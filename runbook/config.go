@@ -23,6 +23,7 @@ type Config struct {
 	StatusPage        toml.Primitive   `toml:"status_page"`
 	Channels          []toml.Primitive `toml:"channel"`
 	Sync              SyncConfig       `toml:"sync"`
+	Alerts            AlertsConfig     `toml:"alerts"`
 }
 
 // Service is one [[service]] of the runbook.
@@ -207,4 +208,4 @@ func nearest(name string, valid []string) string {
 }
 
 // configKeys are the top-level keys of incident.toml.
-var configKeys = []string{"organization", "zones", "first_update_within", "cadence", "responder", "service", "status_page", "channel", "sync"}
+var configKeys = []string{"organization", "zones", "first_update_within", "cadence", "responder", "service", "status_page", "channel", "sync", "alerts"}

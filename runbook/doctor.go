@@ -113,7 +113,10 @@ func (r *Runbook) PermissionWarning() string {
 
 func (r *Runbook) templateNames() []string {
 	names := map[string]bool{templates.StatusFile: true, templates.TitleFile: true, templates.ForumFile: true,
-		templates.SocialFile: true, templates.RFOFile: true, templates.MessageFile: true}
+		templates.SocialFile: true, templates.RFOFile: true, templates.MessageFile: true, templates.AlertFile: true}
+	for _, rt := range r.Config.Alerts.Routes {
+		names[rt.alertTemplate()] = true
+	}
 	for _, ch := range r.Links {
 		names[ch.Template] = true
 	}

@@ -23,6 +23,14 @@ type Draft struct {
 	StartedAt *time.Time
 	Status    string
 	Message   string
+	// Phase, Step and Run name the checklist step publishing the update, if
+	// any: recorded with the update itself, so a walk interrupted between
+	// publishing and recording its step never offers to publish again.
+	Phase, Step, Run string
+	// Author, Action and Reason are set by what the tool publishes by
+	// itself: AutomaticAuthor, the timed action's key (which settles its
+	// claim), and why it was due.
+	Author, Action, Reason string
 }
 
 // UsageError is a request that cannot be carried out as asked (a bad status,
@@ -39,7 +47,14 @@ type PublishOptions struct {
 	// goroutines, one at a time).
 	OnResult func(ChannelResult)
 
-	skip map[string]string // update id/channel -> why another machine has it
+	// Alone lets retry deliver without coordinating with other machines
+	// when the shared runbook's remote cannot be reached (another machine
+	// retrying at the same time may then post twice where a channel cannot
+	// deduplicate).
+	Alone bool
+
+	skip   map[string]string // delivery key -> why another machine has it
+	locked bool              // the caller holds the incident's lock
 }
 
 // ChannelResult is one channel's outcome.
@@ -50,7 +65,9 @@ type ChannelResult struct {
 	Update     int    `json:"update,omitempty"`
 	URL        string `json:"url,omitempty"`
 	Error      string `json:"error,omitempty"`
-	Skipped    bool   `json:"skipped,omitempty"` // not attempted: the status page failed first
+	Skipped    bool   `json:"skipped,omitempty"`    // not attempted: the status page failed first, or another machine has it
+	Superseded bool   `json:"superseded,omitempty"` // not posted: the channel already has a newer update
+	Note       string `json:"note,omitempty"`       // what the channel had to do ("shortened to fit ...")
 }
 
 // Result is what a publish or retry did.
@@ -111,15 +128,14 @@ func (r *Runbook) retryPolicy() RetryPolicy {
 func (r *Runbook) Publish(ctx context.Context, id string, d Draft, opt PublishOptions) (*Result, error) {
 	now := r.Now()
 	var (
-		inc    *Incident
-		events []Event
-		err    error
+		inc *Incident
+		err error
 	)
 	if d.Via == "open" {
 		if strings.TrimSpace(d.Title) == "" {
 			return nil, errors.New("a title is required")
 		}
-		id = now.In(r.Zones[0]).Format("2006-01-02") + "-" + Slug(d.Title)
+		id = r.Store.NewID(d.Title, now.In(r.Zones[0]))
 		open := Event{Kind: KindOpened, At: now, By: r.Responder, Host: r.Host, Title: d.Title,
 			Severity: d.Severity, Services: d.Services, Accounts: d.Accounts, StartedAt: d.StartedAt, ID: "0-opened"}
 		inc = Fold(id, []Event{open})
@@ -127,13 +143,17 @@ func (r *Runbook) Publish(ctx context.Context, id string, d Draft, opt PublishOp
 		if inc, err = r.Store.Load(id); err != nil {
 			return nil, err
 		}
-		events = inc.Events
 	}
 	if err := r.checkDraft(inc, d); err != nil {
 		return nil, &UsageError{err}
 	}
-	upd := Event{Kind: KindUpdate, At: now, By: r.Responder, Host: r.Host, Status: d.Status, Message: d.Message,
-		Accounts: d.Accounts, Channels: r.channelNames(), ID: "~pending-update"}
+	by := r.Responder
+	if d.Author != "" {
+		by = d.Author
+	}
+	upd := Event{Kind: KindUpdate, At: now, By: by, Host: r.Host, Status: d.Status, Message: d.Message,
+		Accounts: d.Accounts, Channels: r.channelNames(), ID: "~pending-update", Phase: d.Phase, Step: d.Step, Run: d.Run,
+		Action: d.Action, Text: d.Reason}
 	if d.Via != "open" {
 		upd.Services, upd.Severity, upd.StartedAt = d.Services, d.Severity, d.StartedAt
 	}
@@ -148,46 +168,49 @@ func (r *Runbook) Publish(ctx context.Context, id string, d Draft, opt PublishOp
 	}
 
 	// Record, then publish.
+	var unlock func()
 	if d.Via == "open" {
-		if id, err = r.Store.Create(d.Title, now.In(r.Zones[0])); err != nil {
+		// A new incident and its first update are one event, written with
+		// the folder: a process killed at any moment leaves either an
+		// incident with its update recorded, or none.
+		open := inc.Events[0]
+		open.ID, open.At = "", r.Now()
+		open.Status, open.Message, open.Channels = upd.Status, upd.Message, upd.Channels
+		open.Phase, open.Step, open.Run = upd.Phase, upd.Step, upd.Run
+		if id, unlock, err = r.Store.Create(id, &open); err != nil {
 			return nil, err
 		}
-	}
-	unlock, err := r.Store.Lock(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	if d.Via != "open" { // someone may have written since we read
-		if inc, err = r.Store.Load(id); err != nil {
+		defer unlock()
+		upd = open
+	} else {
+		if !opt.locked {
+			if unlock, err = r.Store.Lock(ctx, id); err != nil {
+				return nil, err
+			}
+			defer unlock()
+		}
+		// Someone may have written since we read.
+		if inc, err = r.Store.LoadFresh(id); err != nil {
 			return nil, err
 		}
 		if err := r.checkDraft(inc, d); err != nil {
 			return nil, &UsageError{err}
 		}
-		events = inc.Events
+		// The update's time is taken under the lock, so the log's order
+		// (which numbers the updates) is the order in which they are
+		// published.
+		upd.ID, upd.At = "", r.Now()
+		if err := r.Store.Append(id, &upd); err != nil {
+			return nil, err
+		}
 	}
-	// The update's time is taken under the lock, so the log's order (which
-	// numbers the updates) is the order in which they are published.
-	upd.ID, upd.At = "", r.Now()
-	if d.Via == "open" {
-		// A new incident and its first update are one event, written at
-		// once: a process killed at any moment leaves either an incident
-		// with its update recorded, or none.
-		open := inc.Events[0]
-		open.ID, open.At = "", upd.At
-		open.Status, open.Message, open.Channels = upd.Status, upd.Message, upd.Channels
-		upd = open
-	}
-	if err := r.Store.Append(id, &upd); err != nil {
+	if inc, err = r.Store.LoadFresh(id); err != nil {
 		return nil, err
 	}
-	inc = Fold(id, append(events, upd))
-	res.Incident, res.Update = inc, inc.Updates[len(inc.Updates)-1]
+	res.Incident, res.Update = inc, inc.update(upd.ID)
 	res.Channels = r.deliver(ctx, inc, res.Update, opt)
-	if inc, err = r.Store.Load(id); err == nil {
-		res.Incident = inc
-		res.Update = inc.Updates[len(inc.Updates)-1]
+	if inc, err = r.Store.LoadFresh(id); err == nil {
+		res.Incident, res.Update = inc, inc.update(upd.ID)
 	}
 	return res, nil
 }
@@ -236,47 +259,86 @@ func (r *Runbook) linkURL(inc *Incident) string {
 // Retry delivers every pending or failed delivery of an incident, in order:
 // an update before the next, the status page before the links. It stops at
 // the first update whose status page still fails.
+//
+// With git sync, each update's deliveries are claimed (see coordinate)
+// right before they are made, and their results are pushed as soon as they
+// are recorded, so a claim is never held longer than one update's
+// deliveries. When another machine holds an update, the rest is left to it
+// too: it delivers in order. Without coordination (the remote out of
+// reach) nothing is retried, unless opt.Alone says this machine may act
+// alone.
 func (r *Runbook) Retry(ctx context.Context, id string, opt PublishOptions) (*Result, error) {
 	unlock, err := r.Store.Lock(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	inc, err := r.Store.Load(id)
+	inc, err := r.Store.LoadFresh(id)
 	if err != nil {
 		return nil, err
 	}
 	res := &Result{Incident: inc}
-	if r.Sync != nil {
-		if opt.skip, err = r.claim(ctx, id); err != nil {
-			return nil, err
+	done := map[string]bool{}
+	for {
+		if r.Sync != nil && !opt.Alone {
+			if err := r.Sync.Pull(ctx); err != nil {
+				return res, err
+			}
+			if inc, err = r.Store.LoadFresh(id); err != nil {
+				return res, err
+			}
+			res.Incident = inc
 		}
-		if inc, err = r.Store.Load(id); err != nil {
-			return nil, err
+		var u *Update
+		for _, x := range inc.Updates {
+			if !done[x.Event.ID] && undelivered(x) {
+				u = x
+				break
+			}
 		}
-		res.Incident = inc
-	}
-	for i := range inc.Updates {
-		u := inc.Updates[i]
-		if !undelivered(u) {
-			continue
+		if u == nil {
+			return res, nil
+		}
+		done[u.Event.ID] = true
+		opt.skip = nil
+		if r.Sync != nil && !opt.Alone {
+			var keys []string
+			for _, d := range u.Deliveries {
+				if !d.Done() {
+					keys = append(keys, deliveryKey(u.Event.ID, d.Channel))
+				}
+			}
+			if opt.skip, err = r.coordinate(ctx, id, keys, fmt.Sprintf("update #%d", u.Number)); err != nil {
+				return res, err
+			}
+			if inc, err = r.Store.LoadFresh(id); err != nil {
+				return res, err
+			}
+			u = inc.update(u.Event.ID)
 		}
 		got := r.deliver(ctx, inc, u, opt)
 		res.Channels = append(res.Channels, got...)
-		if inc, err = r.Store.Load(id); err != nil {
-			return nil, err
+		if r.Sync != nil && !opt.Alone {
+			// Results are shared at once: a claim never outlives them.
+			_ = r.SyncAfter(ctx, fmt.Sprintf("incident: retry of update #%d on %s", u.Number, id))
+		}
+		if inc, err = r.Store.LoadFresh(id); err != nil {
+			return res, err
 		}
 		res.Incident = inc
-		if ctx.Err() != nil || (len(got) > 0 && got[0].StatusPage && got[0].Error != "") {
-			break
+		held := false
+		for _, c := range got {
+			held = held || (c.Skipped && opt.skip[deliveryKey(u.Event.ID, c.Channel)] != "")
+		}
+		if ctx.Err() != nil || held || (len(got) > 0 && got[0].StatusPage && got[0].Error != "") {
+			return res, nil
 		}
 	}
-	return res, nil
 }
 
 func undelivered(u *Update) bool {
 	for _, d := range u.Deliveries {
-		if d.State != Sent {
+		if !d.Done() {
 			return true
 		}
 	}
@@ -285,7 +347,8 @@ func undelivered(u *Update) bool {
 
 // deliver publishes update u to every channel that has not taken it: the
 // status page first, then the link channels concurrently. Each result is
-// recorded as it arrives.
+// recorded as it arrives. A channel that already took a newer update does
+// not get this one: the delivery is recorded as superseded (see newerSent).
 func (r *Runbook) deliver(ctx context.Context, inc *Incident, u *Update, opt PublishOptions) []ChannelResult {
 	var (
 		mu      sync.Mutex
@@ -304,12 +367,18 @@ func (r *Runbook) deliver(ctx context.Context, inc *Incident, u *Update, opt Pub
 	pi := r.postIncident(state) // what every channel is told of the incident, rendered once
 	sp := r.StatusPage
 	url := ""
-	if d := u.Delivery(sp.Name); d != nil && d.State == Sent {
+	d := u.Delivery(sp.Name)
+	switch why, skipped := opt.skip[deliveryKey(u.Event.ID, sp.Name)]; {
+	case d == nil:
+	case d.State == Sent:
 		url = d.Receipt.URL
-	} else if why, ok := opt.skip[u.Event.ID+"/"+sp.Name]; ok && d != nil {
+	case d.Done():
+	case skipped:
 		report(ChannelResult{Channel: sp.Name, Type: sp.Type, StatusPage: true, Skipped: true, Error: why})
 		return results
-	} else if d != nil {
+	case inc.newerSent(u, sp.Name) != nil:
+		report(r.supersede(inc, u, sp, inc.newerSent(u, sp.Name)))
+	default:
 		publish := r.publishStatus
 		if u.RFO {
 			publish = r.publishRFOStatus
@@ -318,7 +387,7 @@ func (r *Runbook) deliver(ctx context.Context, inc *Incident, u *Update, opt Pub
 		if err != nil {
 			report(ChannelResult{Channel: sp.Name, Type: sp.Type, StatusPage: true, Error: err.Error()})
 			for _, ch := range r.Links {
-				if d := u.Delivery(ch.Name); d != nil && d.State != Sent {
+				if d := u.Delivery(ch.Name); d != nil && !d.Done() {
 					report(ChannelResult{Channel: ch.Name, Type: ch.Type, Skipped: true,
 						Error: "not sent: the status page has to take the update first"})
 				}
@@ -334,18 +403,22 @@ func (r *Runbook) deliver(ctx context.Context, inc *Incident, u *Update, opt Pub
 	var wg sync.WaitGroup
 	for _, ch := range r.Links {
 		d := u.Delivery(ch.Name)
-		if d == nil || d.State == Sent {
+		if d == nil || d.Done() {
 			continue
 		}
-		if why, ok := opt.skip[u.Event.ID+"/"+ch.Name]; ok {
+		if why, ok := opt.skip[deliveryKey(u.Event.ID, ch.Name)]; ok {
 			report(ChannelResult{Channel: ch.Name, Type: ch.Type, Skipped: true, Error: why})
+			continue
+		}
+		if n := inc.newerSent(u, ch.Name); n != nil {
+			report(r.supersede(inc, u, ch, n))
 			continue
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rec, err := r.publishLink(ctx, ch, inc, state, pi, u, url)
-			c := ChannelResult{Channel: ch.Name, Type: ch.Type}
+			rec, note, err := r.publishLink(ctx, ch, inc, state, pi, u, url)
+			c := ChannelResult{Channel: ch.Name, Type: ch.Type, Note: note}
 			if err != nil {
 				c.Error = err.Error()
 			} else {
@@ -358,26 +431,83 @@ func (r *Runbook) deliver(ctx context.Context, inc *Incident, u *Update, opt Pub
 	return results
 }
 
+// newerSent returns a later update of the same kind (an update, or an RFO
+// post) that channel already took, or nil. Posting u there now would show
+// customers an older state after a newer one: the status page would roll
+// back (the static page open again, Statuspage PATCHed back to
+// "identified"), a forum or social thread would go back in time. A status
+// post shows every update, so the newer one already holds u's text; a link
+// post only points there.
+func (inc *Incident) newerSent(u *Update, channel string) *Update {
+	after := false
+	for _, x := range inc.Updates {
+		if x == u {
+			after = true
+			continue
+		}
+		if !after || x.RFO != u.RFO {
+			continue
+		}
+		if d := x.Delivery(channel); d != nil && d.State == Sent {
+			return x
+		}
+	}
+	return nil
+}
+
+// supersede records that update u is not posted on ch because newer took
+// its place there.
+func (r *Runbook) supersede(inc *Incident, u *Update, ch *Channel, newer *Update) ChannelResult {
+	c := ChannelResult{Channel: ch.Name, Type: ch.Type, StatusPage: ch.StatusPage, Superseded: true}
+	what := fmt.Sprintf("update #%d", newer.Number)
+	if newer.RFO {
+		what = "a newer RFO"
+	}
+	c.Note = fmt.Sprintf("not posted: %s is already there, and an older update after it would mislead customers", what)
+	e := Event{Kind: KindDelivered, At: r.Now(), By: r.Responder, Host: r.Host, Update: u.Event.ID, Channel: ch.Name,
+		SupersededBy: newer.Event.ID}
+	if err := r.Store.Append(inc.ID, &e); err != nil {
+		c.Error = fmt.Sprintf("%s: recording that it is superseded failed (%v)", ch.Name, err)
+	}
+	return c
+}
+
 func (r *Runbook) publishStatus(ctx context.Context, inc, state *Incident, pi publishers.Incident, u *Update) (publishers.Receipt, error) {
 	sp := r.StatusPage
 	x, err := r.renderStatus(state, u, "")
 	if err != nil {
-		return r.record(inc, u, sp, publishers.Receipt{}, publishers.Permanent(err), 0)
+		return r.record(inc, u, sp, publishers.Receipt{}, publishers.Permanent(err), 0, "")
 	}
 	first, last := inc.Thread(sp.Name, true)
 	post := publishers.Post{Key: key(inc, u, sp), Kind: publishers.KindUpdate, Title: x.Title, Text: x.Text, HTML: x.HTML,
 		Thread: first, Parent: last, Incident: pi}
 	rec, attempts, err := r.attempt(ctx, sp, post)
-	return r.record(inc, u, sp, rec, err, attempts)
+	return r.record(inc, u, sp, rec, err, attempts, "")
 }
 
-func (r *Runbook) publishLink(ctx context.Context, ch *Channel, inc, state *Incident, pi publishers.Incident, u *Update, url string) (publishers.Receipt, error) {
+// publishLink renders ch's text with the status post's real URL and posts
+// it. The length was checked before anything was published, but sometimes
+// with a predicted or placeholder URL (WordPress and Statuspage tell theirs
+// only once the post exists): when the real one no longer fits, the text is
+// shortened the channel's own way, never the link, and the note says so.
+func (r *Runbook) publishLink(ctx context.Context, ch *Channel, inc, state *Incident, pi publishers.Incident, u *Update, url string) (publishers.Receipt, string, error) {
 	x, err := r.renderLink(ch, state, u, url)
+	note := ""
 	if err == nil && x.Over() {
-		err = fmt.Errorf("the text is %d characters, over the limit of %d", x.Length, x.Limit)
+		if c, ok := ch.Pub.(publishers.Counter); ok {
+			if text, ok := fit(x.Text, url, c); ok {
+				x.Text = text
+				x.Length, x.Limit = c.Length(text)
+				note = fmt.Sprintf("shortened to fit %d/%d: the status post's address is longer than the one checked before publishing", x.Length, x.Limit)
+			}
+		}
+		if x.Over() {
+			err = fmt.Errorf("the text is %d characters, over the limit of %d", x.Length, x.Limit)
+		}
 	}
 	if err != nil {
-		return r.record(inc, u, ch, publishers.Receipt{}, publishers.Permanent(err), 0)
+		rec, err := r.record(inc, u, ch, publishers.Receipt{}, publishers.Permanent(err), 0, "")
+		return rec, "", err
 	}
 	first, last := inc.Thread(ch.Name, false)
 	post := publishers.Post{Key: key(inc, u, ch), Kind: publishers.KindUpdate, Title: x.Title, Text: x.Text, HTML: x.HTML,
@@ -386,7 +516,11 @@ func (r *Runbook) publishLink(ctx context.Context, ch *Channel, inc, state *Inci
 		post.Kind = publishers.KindRFO
 	}
 	rec, attempts, err := r.attempt(ctx, ch, post)
-	return r.record(inc, u, ch, rec, err, attempts)
+	rec, err = r.record(inc, u, ch, rec, err, attempts, note)
+	if err != nil {
+		note = ""
+	}
+	return rec, note, err
 }
 
 // key is the idempotency key of an update on a channel: stable across
@@ -395,15 +529,16 @@ func key(inc *Incident, u *Update, ch *Channel) string {
 	return inc.ID + "/" + u.Event.ID + "/" + ch.Name
 }
 
-// record appends the delivery's result. The error returned is the channel's,
-// prefixed with its name and with secrets redacted.
-func (r *Runbook) record(inc *Incident, u *Update, ch *Channel, rec publishers.Receipt, err error, attempts int) (publishers.Receipt, error) {
+// record appends the delivery's result (with the note of what the channel
+// had to do, for a success). The error returned is the channel's, prefixed
+// with its name and with secrets redacted.
+func (r *Runbook) record(inc *Incident, u *Update, ch *Channel, rec publishers.Receipt, err error, attempts int, note string) (publishers.Receipt, error) {
 	e := Event{At: r.Now(), By: r.Responder, Host: r.Host, Update: u.Event.ID, Channel: ch.Name}
 	if err == nil {
 		if rec.At.IsZero() {
 			rec.At = e.At
 		}
-		e.Kind, e.Receipt = KindDelivered, &rec
+		e.Kind, e.Receipt, e.Note = KindDelivered, &rec, note
 	} else {
 		msg := r.Secrets.Redact(err.Error())
 		e.Kind, e.Error, e.Attempts, e.Permanent = KindFailed, msg, attempts, !publishers.Retryable(err)
@@ -412,6 +547,9 @@ func (r *Runbook) record(inc *Incident, u *Update, ch *Channel, rec publishers.R
 	// The record is written even when ctx was cancelled: Ctrl-C must leave
 	// the ledger true.
 	if werr := r.Store.Append(inc.ID, &e); werr != nil {
+		if err != nil {
+			return rec, fmt.Errorf("%w; recording the failure failed too (%v): `incident retry` tries it again", err, werr)
+		}
 		return rec, fmt.Errorf("%s: delivered, but recording it failed (%v); `incident retry` may post it again", ch.Name, werr)
 	}
 	return rec, err
@@ -458,8 +596,14 @@ func (r *Runbook) attempt(ctx context.Context, ch *Channel, post publishers.Post
 		if ra := publishers.RetryAfter(err); ra > 0 {
 			wait = ra
 		}
-		if time.Since(start)+wait > p.Budget {
-			return rec, n, fmt.Errorf("%w; the service asks to wait %s: run `incident retry` then", err, wait.Round(time.Second))
+		// The next attempt must end within the budget (it may take the
+		// whole timeout): a channel never holds a delivery, and the claim
+		// on it, longer than Budget.
+		if time.Since(start)+wait+p.Timeout > p.Budget {
+			if ra := publishers.RetryAfter(err); ra > 0 {
+				return rec, n, fmt.Errorf("%w; the service asks to wait %s: run `incident retry` then", err, wait.Round(time.Second))
+			}
+			return rec, n, fmt.Errorf("%w; gave up after %d attempts in %s: run `incident retry` later", err, n, time.Since(start).Round(time.Second))
 		}
 		if serr := sleep(ctx, wait); serr != nil {
 			return rec, n, err

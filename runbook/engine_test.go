@@ -17,10 +17,13 @@ import (
 // service with idempotency keys, it keeps one post per key.
 type fakeChannel struct {
 	mu      sync.Mutex
-	answers []error      // consumed one per call; nil = success
-	lose    map[int]bool // call numbers (1-based) whose post lands but whose answer is lost
-	hang    bool         // block until the context ends
+	answers []error       // consumed one per call; nil = success
+	lose    map[int]bool  // call numbers (1-based) whose post lands but whose answer is lost
+	hang    bool          // block until the context ends
+	gate    chan struct{} // when set, each call waits for a value (or the context's end)
+	entered chan struct{} // when set, each call sends a value on entering
 	posts   map[string]publishers.Post
+	seen    []publishers.Post // every post that landed, in order
 	calls   int
 	limit   int
 }
@@ -33,8 +36,18 @@ func (f *fakeChannel) Publish(ctx context.Context, p publishers.Post) (publisher
 	if len(f.answers) > 0 {
 		err, f.answers = f.answers[0], f.answers[1:]
 	}
-	hang := f.hang
+	hang, gate, entered := f.hang, f.gate, f.entered
 	f.mu.Unlock()
+	if entered != nil {
+		entered <- struct{}{}
+	}
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return publishers.Receipt{}, ctx.Err()
+		}
+	}
 	if hang {
 		<-ctx.Done()
 		return publishers.Receipt{}, ctx.Err()
@@ -48,6 +61,7 @@ func (f *fakeChannel) Publish(ctx context.Context, p publishers.Post) (publisher
 		f.posts = map[string]publishers.Post{}
 	}
 	f.posts[p.Key] = p
+	f.seen = append(f.seen, p)
 	if f.lose[n] {
 		return publishers.Receipt{}, errors.New("connection reset by peer")
 	}

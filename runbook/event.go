@@ -18,6 +18,9 @@ const (
 	KindNote      EventKind = "note"      // a private timeline entry
 	KindStep      EventKind = "step"      // a checklist step's outcome
 	KindChanged   EventKind = "changed"   // a field of the incident changed (accounts, severity, ...)
+	KindAlert     EventKind = "alert"     // a monitoring system's alert fired or resolved
+	KindAck       EventKind = "ack"       // a person acknowledged: escalation and the automatic first update stop
+	KindDismissed EventKind = "dismissed" // a private incident closed privately: a false alarm, or recovered
 )
 
 // Event is one file of an incident's log. It is written once and never
@@ -50,6 +53,14 @@ type Event struct {
 	Error     string              `toml:"error,omitempty"`
 	Attempts  int                 `toml:"attempts,omitempty"`
 	Permanent bool                `toml:"permanent,omitempty"` // retrying as is cannot help
+	// SupersededBy, on a delivered event, names the newer update that
+	// reached the channel first: this update is not posted there.
+	SupersededBy string `toml:"superseded_by,omitempty"`
+	Note         string `toml:"note,omitempty"` // delivered: what the channel had to do ("shortened to fit")
+
+	// claim, and the events of timed actions (the automatic first update,
+	// pages): the action's key, stable across machines (see claim.go)
+	Action string `toml:"action,omitempty"`
 
 	// note, step
 	Text    string `toml:"text,omitempty"`
@@ -62,4 +73,31 @@ type Event struct {
 
 	// rfo-draft, and update with post = "rfo"
 	RFO *RFOText `toml:"rfo,omitempty"`
+
+	// alert
+	Alert *AlertRecord `toml:"alert,omitempty"`
+	// opened from an alert: the route that took it, and its automatic first
+	// update ("10m", or "off")
+	Route        string `toml:"route,omitempty"`
+	PublishAfter string `toml:"publish_after,omitempty"`
+	// ack, dismissed: how ("cli", "pushover", "recovered", ...); the reason
+	// is in Text
+	How string `toml:"how,omitempty"`
+}
+
+// AlertRecord is one alert notification as recorded: what the monitoring
+// system said, normalized (see package alerts). It is untrusted text.
+type AlertRecord struct {
+	Source      string            `toml:"source"`
+	Key         string            `toml:"key"`
+	Group       string            `toml:"group,omitempty"`
+	Firing      bool              `toml:"firing"`
+	StartsAt    *time.Time        `toml:"starts_at,omitempty"`
+	EndsAt      *time.Time        `toml:"ends_at,omitempty"`
+	Name        string            `toml:"name,omitempty"`
+	Summary     string            `toml:"summary,omitempty"`
+	Description string            `toml:"description,omitempty"`
+	Severity    string            `toml:"severity,omitempty"`
+	Labels      map[string]string `toml:"labels,omitempty"`
+	URL         string            `toml:"url,omitempty"`
 }

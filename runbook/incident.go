@@ -8,12 +8,18 @@ import (
 	"github.com/incident-cli/incident/publishers"
 )
 
-// Statuses of the lifecycle, in order.
+// Statuses of the lifecycle, in order. An incident born from an alert
+// starts one step earlier, Triggered: private (recorded, shown to staff,
+// nothing public) until its first public update; one that closes while
+// still private (a false alarm, or every alert recovered) is Dismissed and
+// never appears on the status page, in history or in a feed.
 const (
+	Triggered     = "triggered"
 	Investigating = "investigating"
 	Identified    = "identified"
 	Monitoring    = "monitoring"
 	Resolved      = "resolved"
+	Dismissed     = "dismissed"
 )
 
 // Statuses lists the statuses an update may set (resolved only through close).
@@ -39,6 +45,18 @@ type Incident struct {
 	Notes   []Event
 	Steps   []Event
 	Events  []Event // the whole log, in order
+
+	// Alerting: the incident's alerts, and who took it over.
+	FromAlert    bool          // opened by an alert (see Triggered)
+	Route        string        // the route that opened it
+	PublishAfter time.Duration // the route's automatic first update; 0 when off
+	Alerts       []*AlertState // by source and key, in order of first notification
+	AckedAt      time.Time     // when a person acknowledged (incident ack, a page's button, publishing an update); zero while no one has
+	AckedBy      string
+	AckHow       string
+	DismissedAt  time.Time // when it was closed privately
+	DismissedBy  string
+	Reason       string // why it was dismissed ("flap", "recovered after 3 min")
 }
 
 // Update is one public update and the fate of its deliveries.
@@ -54,6 +72,10 @@ const (
 	Pending = "pending"
 	Sent    = "sent"
 	Failed  = "failed"
+	// Superseded: a newer update reached the channel first, so this one is
+	// not posted (it would show customers an older state after a newer one);
+	// on a status page the newer post already holds its text.
+	Superseded = "superseded"
 )
 
 // Delivery is one planned post of an update on one channel.
@@ -63,12 +85,23 @@ type Delivery struct {
 	Receipt   *publishers.Receipt
 	Error     string
 	Attempts  int
+	Failures  int // failed events recorded
 	Permanent bool
 	At        time.Time // of the last result
-	Claims    []Event   // claims by machines about to deliver it (see ClaimTTL)
+	Note      string    // what the channel had to do to deliver it ("shortened to fit ...")
+	// SupersededBy is the id of the newer update that made this delivery
+	// Superseded.
+	SupersededBy string
 }
 
+// Done reports whether nothing is left to do for the delivery: it was sent,
+// or superseded by a newer update.
+func (d *Delivery) Done() bool { return d.State == Sent || d.State == Superseded }
+
 // Fold computes an incident's state from its events (already in order).
+// Results (delivered, failed) are matched to their update by its
+// id, wherever they stand in the log: an event stamped by a clock that was
+// behind is never dropped for its position.
 func Fold(id string, events []Event) *Incident {
 	inc := &Incident{ID: id, Events: events}
 	byID := map[string]*Update{}
@@ -76,12 +109,22 @@ func Fold(id string, events []Event) *Incident {
 	for _, e := range events {
 		switch e.Kind {
 		case KindOpened:
+			if !inc.OpenedAt.IsZero() && e.Message == "" {
+				// A second open of the same folder: two machines opened an
+				// incident for the same alert at once (their ids are derived
+				// from it) and git merged the folders. It is one incident.
+				continue
+			}
 			inc.Title, inc.Severity, inc.Services = e.Title, e.Severity, e.Services
 			inc.OpenedAt, inc.OpenedBy, inc.Status = e.At, e.By, Investigating
 			inc.StartedAt = e.At
 			applyFields(inc, e)
+			if e.Status == Triggered {
+				inc.Status, inc.FromAlert, inc.Route = Triggered, true, e.Route
+				inc.PublishAfter, _ = parseAfter(e.PublishAfter)
+			}
 			if e.Message == "" {
-				continue // opened without its first update (logs of older versions)
+				continue // triggered by an alert, or opened without its first update (logs of older versions)
 			}
 			fallthrough // the opened event is also update #1
 		case KindUpdate:
@@ -91,6 +134,10 @@ func Fold(id string, events []Event) *Incident {
 				u.Number = n
 				applyFields(inc, e)
 				inc.Status = e.Status
+				if inc.AckedAt.IsZero() && e.By != AutomaticAuthor {
+					inc.AckedAt, inc.AckedBy, inc.AckHow = e.At, e.By, "published an update" // publishing acknowledges
+				}
+				inc.DismissedAt = time.Time{}
 				if e.Status == Resolved {
 					inc.ResolvedAt = e.At
 				} else {
@@ -102,34 +149,10 @@ func Fold(id string, events []Event) *Incident {
 			}
 			inc.Updates = append(inc.Updates, u)
 			byID[e.ID] = u
-		case KindDelivered, KindFailed:
-			u := byID[e.Update]
-			if u == nil {
-				continue
-			}
-			d := u.Delivery(e.Channel)
-			if d == nil {
-				d = &Delivery{Channel: e.Channel, State: Pending}
-				u.Deliveries = append(u.Deliveries, d)
-			}
-			if d.State == Sent {
-				continue // a late failure never hides a success
-			}
-			d.At = e.At
-			if e.Kind == KindDelivered {
-				d.State, d.Receipt, d.Error = Sent, e.Receipt, ""
-			} else {
-				d.State, d.Error, d.Permanent = Failed, e.Error, e.Permanent
-				d.Attempts += e.Attempts
-			}
-		case KindClaim:
-			if u := byID[e.Update]; u != nil {
-				if d := u.Delivery(e.Channel); d != nil {
-					d.Claims = append(d.Claims, e)
-				}
-			}
 		case KindChanged:
 			applyFields(inc, e)
+		case KindAlert, KindAck, KindDismissed:
+			foldAlerting(inc, e)
 		case KindNote:
 			inc.Notes = append(inc.Notes, e)
 		case KindStep:
@@ -137,6 +160,35 @@ func Fold(id string, events []Event) *Incident {
 			if e.Outcome == "noted" && e.Text != "" {
 				inc.Notes = append(inc.Notes, e) // a checklist note is a note
 			}
+		}
+	}
+	for _, e := range events {
+		if e.Kind != KindDelivered && e.Kind != KindFailed {
+			continue
+		}
+		u := byID[e.Update]
+		if u == nil {
+			continue
+		}
+		d := u.Delivery(e.Channel)
+		if d == nil {
+			d = &Delivery{Channel: e.Channel, State: Pending}
+			u.Deliveries = append(u.Deliveries, d)
+		}
+		upgrade := d.State == Superseded && e.Kind == KindDelivered && e.SupersededBy == "" // it went out after all
+		if d.Done() && !upgrade {
+			continue // a late failure never hides a success
+		}
+		d.At = e.At
+		switch {
+		case e.Kind == KindDelivered && e.SupersededBy != "":
+			d.State, d.SupersededBy, d.Error = Superseded, e.SupersededBy, ""
+		case e.Kind == KindDelivered:
+			d.State, d.Receipt, d.Error, d.Note = Sent, e.Receipt, "", e.Note
+		default:
+			d.State, d.Error, d.Permanent = Failed, e.Error, e.Permanent
+			d.Attempts += e.Attempts
+			d.Failures++
 		}
 	}
 	return inc
@@ -170,8 +222,22 @@ func (u *Update) Delivery(channel string) *Delivery {
 	return nil
 }
 
-// Open reports whether the incident is not resolved.
-func (inc *Incident) Open() bool { return inc.Status != Resolved }
+// update returns the update recorded by the event with this id, or nil.
+func (inc *Incident) update(id string) *Update {
+	for _, u := range inc.Updates {
+		if u.Event.ID == id {
+			return u
+		}
+	}
+	return nil
+}
+
+// Open reports whether the incident is neither resolved nor dismissed.
+func (inc *Incident) Open() bool { return inc.Status != Resolved && inc.Status != Dismissed }
+
+// Private reports whether nothing of the incident was published: it is
+// shown to staff only, never on the status page, in history or a feed.
+func (inc *Incident) Private() bool { return len(inc.PublicUpdates()) == 0 }
 
 // PublicUpdates returns the numbered updates (not RFO posts).
 func (inc *Incident) PublicUpdates() []*Update {
@@ -199,7 +265,7 @@ func (inc *Incident) Undelivered() int {
 	n := 0
 	for _, u := range inc.Updates {
 		for _, d := range u.Deliveries {
-			if d.State != Sent {
+			if !d.Done() {
 				n++
 			}
 		}
@@ -242,6 +308,9 @@ func CheckTransition(inc *Incident, status string, via string) error {
 	if !slices.Contains(Statuses, status) {
 		return fmt.Errorf("unknown status %q: use investigating, identified or monitoring", status)
 	}
+	if inc.Status == Dismissed {
+		return fmt.Errorf("incident %s was dismissed (closed privately, never public): run `incident open` for a new one", inc.ID)
+	}
 	switch via {
 	case "update":
 		if !inc.Open() {
@@ -253,6 +322,9 @@ func CheckTransition(inc *Incident, status string, via string) error {
 	case "close":
 		if !inc.Open() {
 			return fmt.Errorf("incident %s is already resolved", inc.ID)
+		}
+		if inc.Private() {
+			return fmt.Errorf("nothing of incident %s was published yet: `incident dismiss %s --reason TEXT` closes it privately, `incident update %s` publishes its first update", inc.ID, inc.ID, inc.ID)
 		}
 	case "reopen":
 		if inc.Open() {
@@ -267,18 +339,35 @@ func CheckTransition(inc *Incident, status string, via string) error {
 
 // Walk describes the latest checklist walk of a phase: its run id and the
 // items it finished. A walk is unfinished while some item of the checklist
-// has no step in it.
+// has no step in it. An update published by a walk's publish item counts as
+// that item done, even when the walk was interrupted before recording it.
 func (inc *Incident) Walk(phase string) (run string, done map[string]bool) {
-	for _, e := range inc.Steps {
-		if e.Phase == phase && e.Run != "" {
+	walked := func(e *Event) bool {
+		return e.Phase == phase && e.Run != "" && (e.Kind == KindStep || e.Kind == KindUpdate || e.Kind == KindOpened)
+	}
+	for i := range inc.Events {
+		if e := &inc.Events[i]; walked(e) {
 			run = e.Run
 		}
 	}
 	done = map[string]bool{}
-	for _, e := range inc.Steps {
-		if e.Phase == phase && e.Run == run && run != "" {
+	for i := range inc.Events {
+		if e := &inc.Events[i]; walked(e) && e.Run == run && e.Step != "" {
 			done[e.Step] = true
 		}
 	}
 	return run, done
+}
+
+// PublishedBy returns the update a checklist walk's run published, or nil.
+func (inc *Incident) PublishedBy(run string) *Update {
+	if run == "" {
+		return nil
+	}
+	for _, u := range inc.Updates {
+		if u.Event.Run == run {
+			return u
+		}
+	}
+	return nil
 }

@@ -64,6 +64,9 @@ func (r *Runbook) data(inc *Incident, u *Update, url string) *templates.Data {
 	if u.RFO {
 		d.Update = templates.Update{Status: inc.Status, Message: u.Event.Message, Author: u.Event.By, At: u.Event.At}
 	}
+	for _, a := range inc.Alerts {
+		d.Alerts = append(d.Alerts, templates.Alert{Source: a.Source, Name: a.Name, Summary: a.Summary, FiredAt: a.FiredAt, Firing: a.Firing})
+	}
 	return d
 }
 

@@ -186,17 +186,28 @@ func (r *Runbook) PublishRFO(ctx context.Context, id string, t RFOText, opt RFOO
 		return nil, err
 	}
 	defer unlock()
+	// Whether to announce is decided again under the lock: another run may
+	// have published the RFO while this one waited.
+	if inc, err = r.Store.LoadFresh(id); err != nil {
+		return nil, err
+	}
+	if inc.Open() {
+		return nil, fmt.Errorf("incident %s was reopened meanwhile: close it first", id)
+	}
+	if r.RFOPublished(inc) != nil && !opt.Announce {
+		upd.Channels = []string{r.StatusPage.Name}
+	}
 	upd.ID, upd.At = "", r.Now()
 	if err := r.Store.Append(id, &upd); err != nil {
 		return nil, err
 	}
-	if inc, err = r.Store.Load(id); err != nil {
+	if inc, err = r.Store.LoadFresh(id); err != nil {
 		return nil, err
 	}
-	res.Incident, res.Update = inc, inc.Updates[len(inc.Updates)-1]
+	res.Incident, res.Update = inc, inc.update(upd.ID)
 	res.Channels = r.deliver(ctx, inc, res.Update, opt.PublishOptions)
-	if inc, err = r.Store.Load(id); err == nil {
-		res.Incident = inc
+	if inc, err = r.Store.LoadFresh(id); err == nil {
+		res.Incident, res.Update = inc, inc.update(upd.ID)
 	}
 	return res, nil
 }
@@ -289,7 +300,7 @@ func (r *Runbook) publishRFOStatus(ctx context.Context, inc, state *Incident, pi
 	sp := r.StatusPage
 	x, err := r.renderRFOStatus(state, u)
 	if err != nil {
-		return r.record(inc, u, sp, publishers.Receipt{}, publishers.Permanent(err), 0)
+		return r.record(inc, u, sp, publishers.Receipt{}, publishers.Permanent(err), 0, "")
 	}
 	first, _ := inc.Thread(sp.Name, true)
 	post := publishers.Post{Key: key(inc, u, sp), Kind: publishers.KindRFO, Title: x.Title, Text: x.Text, HTML: x.HTML,
@@ -298,7 +309,7 @@ func (r *Runbook) publishRFOStatus(ctx context.Context, inc, state *Incident, pi
 	if err == nil && first != nil && rec.URL != first.URL {
 		err = r.linkIncidentPost(ctx, inc, rec.URL)
 	}
-	return r.record(inc, u, sp, rec, err, attempts)
+	return r.record(inc, u, sp, rec, err, attempts, "")
 }
 
 // linkIncidentPost edits the incident's status post to link to the RFO.

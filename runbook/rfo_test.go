@@ -37,15 +37,16 @@ func recordedIncident(t *testing.T) (*Runbook, string) {
 		t.Fatal(err)
 	}
 	at := func(min int) time.Time { return start.Add(time.Duration(min) * time.Minute) }
-	id, err := rb.Store.Create("IMAP/POP login failures", at(9))
-	if err != nil {
-		t.Fatal(err)
-	}
 	acc := 1200
 	started := at(0)
 	sp := rb.StatusPage.Name
+	opened := Event{Kind: KindOpened, At: at(9), By: "alice", Title: "IMAP/POP login failures", Severity: "major", Services: []string{"imap", "webmail"}, Accounts: &acc, StartedAt: &started}
+	id, unlock, err := rb.Store.Create(rb.Store.NewID(opened.Title, at(9)), &opened)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock()
 	events := []Event{
-		{Kind: KindOpened, At: at(9), By: "alice", Title: "IMAP/POP login failures", Severity: "major", Services: []string{"imap", "webmail"}, Accounts: &acc, StartedAt: &started},
 		{Kind: KindUpdate, At: at(10), By: "alice", Status: Investigating, Message: "We are investigating reports of IMAP and POP login failures. Next update within 30 min.", Channels: []string{sp}},
 		{Kind: KindStep, At: at(12), By: "alice", Phase: "open", Step: "escalate", Title: "Call the on-call colleague", Outcome: "done", Run: "r1"},
 		{Kind: KindNote, At: at(20), By: "alice", Text: "Called bob; he thinks it is the 23:30 config push.", Public: false},

@@ -183,7 +183,7 @@ func Open(loc Location, opt Options) (*Runbook, error) {
 	if r.Templates, err = templates.Load(tdir, r.Zones); err != nil {
 		return nil, err
 	}
-	r.Store = &Store{Dir: filepath.Join(loc.Dir, "incidents"), CacheDir: opt.StateDir}
+	r.Store = &Store{Dir: filepath.Join(loc.Dir, "incidents"), CacheDir: opt.StateDir, Unique: cfg.Sync.Git}
 	if cfg.Sync.Git {
 		r.Sync = &Sync{Dir: loc.Dir, Timeout: cfg.Sync.Timeout.Duration, Pushes: cfg.Sync.Pushes}
 		if r.Sync.Timeout == 0 {

@@ -112,7 +112,8 @@ dir = "site"           # static: where the HTML, feed.atom and status.json go
 `
 
 // scaffoldGitignore keeps machine-local files out of git.
-const scaffoldGitignore = `# machine-local: locks
+const scaffoldGitignore = `# machine-local: locks, temp files and folders being made
+incidents/.*
 incidents/*/.lock
 incidents/*/.tmp-*
 `

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 	"unicode"
 
@@ -28,10 +31,14 @@ type Store struct {
 	// events there (one JSON file an incident), so that reading thousands
 	// of incidents does not parse every event file every time.
 	CacheDir string
+	// Unique makes new ids end in a few random characters (see NewID).
+	Unique bool
 
 	mu      sync.Mutex
 	last    time.Time // the newest event time this process wrote
 	written []Written
+
+	lockHook func() // tests: called when Lock starts waiting
 }
 
 // Written is an event this process wrote.
@@ -54,30 +61,92 @@ var ErrUnknownIncident = errors.New("unknown incident")
 // createTemp is a seam for tests that simulate a crash mid-write.
 var createTemp = os.CreateTemp
 
-// Create makes the folder of a new incident and returns its id: the date and a
-// slug of the title, with -2, -3 ... when that id is taken.
-func (s *Store) Create(title string, at time.Time) (string, error) {
-	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
-		return "", err
+// NewID returns the id a new incident with this title, opened at at (in the
+// runbook's primary zone), asks for: the date and a slug of the title. With
+// Unique set (a runbook shared through git) it ends in a few random
+// characters, so two laptops opening the same title on the same day make
+// two incidents, never one merged folder.
+func (s *Store) NewID(title string, at time.Time) string {
+	id := at.Format("2006-01-02") + "-" + Slug(title)
+	if s.Unique {
+		id += "-" + randomSuffix()[:4]
 	}
-	base := at.Format("2006-01-02") + "-" + Slug(title)
+	return id
+}
+
+// Create makes the folder of a new incident holding its first event, and
+// returns its id (base, or base-2, base-3 ... when that is taken) with the
+// incident's lock held. The folder is built under a temporary name and
+// renamed into place with the event in it, so no other process ever sees
+// it empty: two opens of the same title at once get two folders, and a
+// folder left empty by an older version is replaced, not shared.
+func (s *Store) Create(base string, first *Event) (id string, unlock func(), err error) {
+	if err := s.mkdirAll(s.Dir); err != nil {
+		return "", nil, err
+	}
+	stage, err := os.MkdirTemp(s.Dir, ".new-")
+	if err != nil {
+		return "", nil, err
+	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(stage)
+		}
+	}()
+	if err := os.Chmod(stage, 0o755); err != nil {
+		return "", nil, err
+	}
+	// The lock is taken on the staged folder: the lock file moves with it,
+	// so the incident is locked from the moment it appears.
+	fl := flock.New(filepath.Join(stage, ".lock"))
+	if ok, err := fl.TryLock(); err != nil || !ok {
+		return "", nil, fmt.Errorf("lock new incident: %v", err)
+	}
+	unlock = func() { _ = fl.Unlock() }
+	defer func() {
+		if err != nil {
+			unlock()
+		}
+	}()
+	s.stamp(first, time.Time{})
+	name, data, err := encodeEvent(first)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := writeAtomic(stage, name+".toml", data); err != nil {
+		return "", nil, err
+	}
 	for n := 1; n < 1000; n++ {
-		id := base
+		id = base
 		if n > 1 {
 			id = fmt.Sprintf("%s-%d", base, n)
 		}
-		err := os.Mkdir(filepath.Join(s.Dir, id), 0o755)
+		err = os.Rename(stage, filepath.Join(s.Dir, id))
 		if err == nil {
-			return id, nil
+			if err = syncDir(s.Dir); err != nil {
+				return "", nil, fmt.Errorf("create incident %s: %w", id, err)
+			}
+			first.ID = name
+			s.wrote(id, first)
+			return id, unlock, nil
 		}
-		if errors.Is(err, fs.ErrExist) && s.empty(id) {
-			return id, nil // left empty by an open that was killed: take it over
-		}
-		if !errors.Is(err, fs.ErrExist) {
-			return "", err
+		if !errors.Is(err, fs.ErrExist) && !errors.Is(err, syscall.ENOTEMPTY) {
+			return "", nil, err
 		}
 	}
-	return "", fmt.Errorf("too many incidents named %s", base)
+	return "", nil, fmt.Errorf("too many incidents named %s", base)
+}
+
+// mkdirAll makes dir and syncs its parent when it had to create it, so a
+// power cut cannot lose the folder under a published incident.
+func (s *Store) mkdirAll(dir string) error {
+	if st, err := os.Stat(dir); err == nil && st.IsDir() {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(dir))
 }
 
 // Slug makes a readable, portable file name from a title.
@@ -125,35 +194,103 @@ func validID(id string) bool {
 // in the same folder, written, synced, renamed into place, and the folder
 // synced. A crash leaves either the whole event or none of it (and perhaps a
 // stray temp file, which readers ignore). e.ID is set from the file name.
+//
+// The log's order follows causality, not the wall clock: an event is never
+// stamped before the newest event already in the folder (a clock that
+// stepped back, a laptop whose clock is behind), nor before the last event
+// this process wrote. e.At may therefore be later than the clock says.
 func (s *Store) Append(id string, e *Event) error {
 	if !s.Exists(id) {
 		return fmt.Errorf("%w %q", ErrUnknownIncident, id)
 	}
+	dir := filepath.Join(s.Dir, id)
+	newest, err := newestEvent(dir)
+	if err != nil {
+		return err
+	}
+	s.stamp(e, newest)
+	name, data, err := encodeEvent(e)
+	if err != nil {
+		return err
+	}
+	if err := writeAtomic(dir, name+".toml", data); err != nil {
+		return err
+	}
+	e.ID = name
+	s.wrote(id, e)
+	return nil
+}
+
+// stamp sets e.At: the clock's time (e.At when set), but after newest and
+// after the last event this process wrote.
+func (s *Store) stamp(e *Event, newest time.Time) {
 	if e.At.IsZero() {
 		e.At = time.Now()
 	}
-	// Events this process writes keep the order it wrote them in, even
-	// within one clock tick: the log sorts by time.
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !e.At.After(newest) {
+		e.At = newest.Add(time.Nanosecond)
+	}
 	if !e.At.After(s.last) {
 		e.At = s.last.Add(time.Nanosecond)
 	}
-	s.last = e.At
-	s.mu.Unlock()
 	e.At = e.At.UTC()
-	var buf bytes.Buffer
-	if err := toml.NewEncoder(&buf).Encode(e); err != nil {
-		return fmt.Errorf("encode %s event: %w", e.Kind, err)
-	}
-	dir := filepath.Join(s.Dir, id)
-	e.ID = e.At.Format("20060102T150405.000000000Z") + "-" + string(e.Kind) + "-" + randomSuffix()
-	if err := writeAtomic(dir, e.ID+".toml", buf.Bytes()); err != nil {
-		return err
-	}
+	s.last = e.At
+}
+
+func (s *Store) wrote(id string, e *Event) {
 	s.mu.Lock()
 	s.written = append(s.written, Written{Incident: id, ID: e.ID, Kind: e.Kind})
 	s.mu.Unlock()
-	return nil
+}
+
+// eventTimeLayout is the time at the start of every event file name.
+const eventTimeLayout = "20060102T150405.000000000Z"
+
+func encodeEvent(e *Event) (name string, data []byte, err error) {
+	var buf bytes.Buffer
+	if err := toml.NewEncoder(&buf).Encode(e); err != nil {
+		return "", nil, fmt.Errorf("encode %s event: %w", e.Kind, err)
+	}
+	return e.At.Format(eventTimeLayout) + "-" + string(e.Kind) + "-" + randomSuffix(), buf.Bytes(), nil
+}
+
+// newestEvent returns the time in the newest event file name in dir.
+func newestEvent(dir string) (time.Time, error) {
+	names, err := eventNames(dir)
+	if err != nil || len(names) == 0 {
+		return time.Time{}, err
+	}
+	return eventTime(names[len(names)-1]), nil
+}
+
+// eventTime is the time an event file name starts with (zero if it does not).
+func eventTime(name string) time.Time {
+	if len(name) < len(eventTimeLayout) {
+		return time.Time{}
+	}
+	t, _ := time.Parse(eventTimeLayout, name[:len(eventTimeLayout)])
+	return t
+}
+
+// eventNames lists the event files of an incident folder, sorted (which is
+// their order in the log).
+func eventNames(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		n := e.Name()
+		if e.IsDir() || strings.HasPrefix(n, ".") || !strings.HasSuffix(n, ".toml") {
+			continue
+		}
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names, nil
 }
 
 func writeAtomic(dir, name string, data []byte) error {
@@ -194,9 +331,19 @@ func write(dir, name string, data []byte, sync bool) (err error) {
 	if !sync {
 		return nil
 	}
-	if d, derr := os.Open(dir); derr == nil {
-		_ = d.Sync()
-		d.Close()
+	return syncDir(dir)
+}
+
+// syncDir makes a rename or a new entry in dir durable. Its error is the
+// caller's: a record that may vanish at a power cut is not recorded.
+var syncDir = func(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync folder %s: %w", dir, err)
 	}
 	return nil
 }
@@ -214,7 +361,19 @@ func randomSuffix() string {
 
 // Events reads an incident's log in order. Temp files and dotfiles are
 // ignored; an event file that cannot be read is an error naming the file.
+// With CacheDir set, an incident whose event files (their names and sizes)
+// are unchanged since the last read is served from the cache.
 func (s *Store) Events(id string) ([]Event, error) {
+	return s.events(id, s.CacheDir != "")
+}
+
+// EventsFresh reads an incident's log from its files, never from a cache:
+// for the paths that decide what to post (publish, retry, claims).
+func (s *Store) EventsFresh(id string) ([]Event, error) {
+	return s.events(id, false)
+}
+
+func (s *Store) events(id string, cached bool) ([]Event, error) {
 	if !validID(id) {
 		return nil, fmt.Errorf("%w %q", ErrUnknownIncident, id)
 	}
@@ -223,53 +382,61 @@ func (s *Store) Events(id string) ([]Event, error) {
 	if err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("%w %q", ErrUnknownIncident, id)
 	}
-	if s.CacheDir == "" {
-		return s.readEvents(dir)
-	}
-	start := time.Now()
-	cache := filepath.Join(s.CacheDir, "events", id+".json")
-	var c eventCache
-	if b, err := os.ReadFile(cache); err == nil && json.Unmarshal(b, &c) == nil &&
-		c.Version == eventCacheVersion && c.Stamp != 0 && c.Stamp == st.ModTime().UnixNano() {
-		return c.Events, nil
-	}
-	events, err := s.readEvents(dir)
+	names, err := eventNames(dir)
 	if err != nil {
 		return nil, err
 	}
-	if stamp := cacheStamp(st.ModTime(), start); stamp != 0 {
-		if b, err := json.Marshal(eventCache{Version: eventCacheVersion, Stamp: stamp, Events: events}); err == nil &&
-			os.MkdirAll(filepath.Dir(cache), 0o700) == nil {
-			_ = writeCache(filepath.Dir(cache), id+".json", b)
-		}
+	if !cached {
+		return s.readEvents(dir, names)
+	}
+	key, err := contentKey(dir, names)
+	if err != nil {
+		return nil, err
+	}
+	cache := filepath.Join(s.CacheDir, "events", id+".json")
+	var c eventCache
+	if b, err := os.ReadFile(cache); err == nil && json.Unmarshal(b, &c) == nil &&
+		c.Version == eventCacheVersion && c.Key == key {
+		return c.Events, nil
+	}
+	events, err := s.readEvents(dir, names)
+	if err != nil {
+		return nil, err
+	}
+	if b, err := json.Marshal(eventCache{Version: eventCacheVersion, Key: key, Events: events}); err == nil &&
+		os.MkdirAll(filepath.Dir(cache), 0o700) == nil {
+		_ = writeCache(filepath.Dir(cache), id+".json", b)
 	}
 	return events, nil
 }
 
-// eventCache is one incident's events as last read, valid while its folder's
-// modification time is unchanged (see cacheStamp).
+// contentKey summarises what an incident folder holds: the names of its
+// event files and their sizes. Event files are written once and never
+// changed, so the same key means the same events, whatever the folder's
+// times say (a restore with cp -a or rsync -a keeps old times).
+func contentKey(dir string, names []string) (string, error) {
+	h := sha256.New()
+	for _, n := range names {
+		st, err := os.Lstat(filepath.Join(dir, n))
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(h, "%s %d\n", n, st.Size())
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// eventCache is one incident's events as last read, valid while the folder
+// holds the same files (see contentKey).
 type eventCache struct {
 	Version int     `json:"version"`
-	Stamp   int64   `json:"stamp"`
+	Key     string  `json:"key"`
 	Events  []Event `json:"events"`
 }
 
-const eventCacheVersion = 1
+const eventCacheVersion = 2
 
-func (s *Store) readEvents(dir string) ([]Event, error) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, err
-	}
-	names := make([]string, 0, len(entries))
-	for _, e := range entries {
-		n := e.Name()
-		if e.IsDir() || strings.HasPrefix(n, ".") || !strings.HasSuffix(n, ".toml") {
-			continue
-		}
-		names = append(names, n)
-	}
-	sort.Strings(names)
+func (s *Store) readEvents(dir string, names []string) ([]Event, error) {
 	events := make([]Event, 0, len(names))
 	for _, n := range names {
 		p := filepath.Join(dir, n)
@@ -283,11 +450,22 @@ func (s *Store) readEvents(dir string) ([]Event, error) {
 	return events, nil
 }
 
-// Load reads and folds an incident. A folder with no event in it (an open
-// killed between making the folder and writing its first event) is not an
-// incident.
+// Load reads and folds an incident (through the cache, when there is one).
+// A folder with no event in it (an open of an older version killed between
+// making the folder and writing its first event) is not an incident.
 func (s *Store) Load(id string) (*Incident, error) {
-	events, err := s.Events(id)
+	return s.load(id, s.Events)
+}
+
+// LoadFresh reads and folds an incident from its files, never from a cache.
+// Publish, retry and claims use it: what they decide to post must rest on
+// the record itself.
+func (s *Store) LoadFresh(id string) (*Incident, error) {
+	return s.load(id, s.EventsFresh)
+}
+
+func (s *Store) load(id string, read func(string) ([]Event, error)) (*Incident, error) {
+	events, err := read(id)
 	if err != nil {
 		return nil, err
 	}
@@ -295,20 +473,6 @@ func (s *Store) Load(id string) (*Incident, error) {
 		return nil, fmt.Errorf("%w %q (its folder holds no event)", ErrUnknownIncident, id)
 	}
 	return Fold(id, events), nil
-}
-
-// empty reports whether an incident folder holds no event file.
-func (s *Store) empty(id string) bool {
-	entries, err := os.ReadDir(filepath.Join(s.Dir, id))
-	if err != nil {
-		return false
-	}
-	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), ".toml") && !strings.HasPrefix(e.Name(), ".") {
-			return false
-		}
-	}
-	return true
 }
 
 // IDs lists every incident id, sorted.
@@ -335,6 +499,9 @@ func (s *Store) IDs() ([]string, error) {
 func (s *Store) Lock(ctx context.Context, id string) (unlock func(), err error) {
 	if !s.Exists(id) {
 		return nil, fmt.Errorf("%w %q", ErrUnknownIncident, id)
+	}
+	if s.lockHook != nil {
+		s.lockHook()
 	}
 	fl := flock.New(filepath.Join(s.Dir, id, ".lock"))
 	ok, err := fl.TryLockContext(ctx, 20*time.Millisecond)

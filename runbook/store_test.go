@@ -1,6 +1,7 @@
 package runbook
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -16,10 +17,12 @@ import (
 func newStore(t *testing.T) (*Store, string) {
 	t.Helper()
 	s := &Store{Dir: filepath.Join(t.TempDir(), "incidents")}
-	id, err := s.Create("IMAP/POP login failures", time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC))
+	at := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	id, unlock, err := s.Create(s.NewID("IMAP/POP login failures", at), &Event{Kind: KindOpened, At: at, Title: "IMAP/POP login failures"})
 	if err != nil {
 		t.Fatal(err)
 	}
+	unlock()
 	return s, id
 }
 
@@ -28,17 +31,39 @@ func TestCreateIDs(t *testing.T) {
 	if id != "2026-11-27-imap-pop-login-failures" {
 		t.Errorf("id = %q", id)
 	}
-	// An empty folder (an open killed before its first event) is taken over.
-	if again, err := s.Create("IMAP/POP login failures", time.Date(2026, 11, 27, 11, 0, 0, 0, time.UTC)); err != nil || again != id {
-		t.Errorf("empty folder not reused: %q, %v", again, err)
-	}
-	if _, err := s.Load(id); !errors.Is(err, ErrUnknownIncident) {
-		t.Errorf("an empty folder loads as an incident: %v", err)
-	}
-	s.Append(id, &Event{Kind: KindOpened, Title: "IMAP/POP login failures", Status: Investigating, Message: "x"})
-	id2, err := s.Create("IMAP/POP login failures", time.Date(2026, 11, 27, 11, 0, 0, 0, time.UTC))
+	at := time.Date(2026, 11, 27, 11, 0, 0, 0, time.UTC)
+	id2, unlock, err := s.Create(s.NewID("IMAP/POP login failures", at), &Event{Kind: KindOpened, Title: "IMAP/POP login failures"})
 	if err != nil || id2 != id+"-2" {
 		t.Errorf("second id = %q, %v", id2, err)
+	}
+	unlock()
+	// An empty folder (left by an older version's open, killed before its
+	// first event) is no incident; a new open never shares it (another
+	// process may be about to write into it), it takes the next id.
+	if err := os.Mkdir(filepath.Join(s.Dir, "2026-11-28-smtp"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Load("2026-11-28-smtp"); !errors.Is(err, ErrUnknownIncident) {
+		t.Errorf("an empty folder loads as an incident: %v", err)
+	}
+	id3, unlock, err := s.Create("2026-11-28-smtp", &Event{Kind: KindOpened, Title: "SMTP"})
+	if err != nil || id3 != "2026-11-28-smtp-2" {
+		t.Errorf("create next to an empty folder: %q, %v", id3, err)
+	}
+	unlock()
+	if inc, err := s.Load(id3); err != nil || inc.Title != "SMTP" {
+		t.Errorf("load %s: %v", id3, err)
+	}
+	// No staging folder is left behind, and none is listed.
+	if ids, _ := s.IDs(); len(ids) != 4 {
+		t.Errorf("ids = %v", ids)
+	}
+	if left, _ := filepath.Glob(filepath.Join(s.Dir, ".new-*")); len(left) != 0 {
+		t.Errorf("staging folders left: %v", left)
+	}
+	s.Unique = true
+	if u := s.NewID("SMTP", at); !strings.HasPrefix(u, "2026-11-27-smtp-") || len(u) != len("2026-11-27-smtp-")+4 {
+		t.Errorf("unique id = %q", u)
 	}
 	for title, want := range map[string]string{
 		"Störung: Webmail (äöü) & SMTP!": "storung-webmail-aou-smtp",
@@ -50,6 +75,66 @@ func TestCreateIDs(t *testing.T) {
 			t.Errorf("Slug(%q) = %q, want %q", title, got, want)
 		}
 	}
+}
+
+// TestCreateIsExclusive: opens of the same title at once, in several
+// processes (here: several stores on one folder), each get their own
+// incident; none shares a folder with another. Before, the second took the
+// first's folder over while it looked empty: two opened events, two first
+// posts.
+func TestCreateIsExclusive(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "incidents")
+	const n = 8
+	ids := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := &Store{Dir: dir}
+			id, unlock, err := s.Create("2026-12-01-imap", &Event{Kind: KindOpened, Title: "IMAP", Text: fmt.Sprint(i)})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer unlock()
+			ids[i] = id
+		}()
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	s := &Store{Dir: dir}
+	for _, id := range ids {
+		if seen[id] {
+			t.Fatalf("two opens got %s", id)
+		}
+		seen[id] = true
+		evs, err := s.Events(id)
+		if err != nil || len(evs) != 1 {
+			t.Fatalf("%s: %d events, %v", id, len(evs), err)
+		}
+	}
+}
+
+// TestCreateHoldsTheLock: the new incident is locked from the moment it
+// appears, so a retry cannot deliver its first update while open does.
+func TestCreateHoldsTheLock(t *testing.T) {
+	s := &Store{Dir: filepath.Join(t.TempDir(), "incidents")}
+	id, unlock, err := s.Create("2026-12-01-imap", &Event{Kind: KindOpened, Title: "IMAP"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if _, err := (&Store{Dir: s.Dir}).Lock(ctx, id); err == nil {
+		t.Fatal("another process locked the incident open was creating")
+	}
+	unlock()
+	got, err := (&Store{Dir: s.Dir}).Lock(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got()
 }
 
 func TestAppendConcurrentGoroutines(t *testing.T) {
@@ -225,38 +310,28 @@ func TestFoldLifecycle(t *testing.T) {
 func TestEventCache(t *testing.T) {
 	s, id := newStore(t)
 	s.CacheDir = t.TempDir()
-	dir := filepath.Join(s.Dir, id)
 	if err := s.Append(id, &Event{Kind: KindNote, Text: "one"}); err != nil {
 		t.Fatal(err)
 	}
-	// A folder changed just now is not cached: another event could land
-	// within the same clock tick without changing its time.
-	if _, err := s.Events(id); err != nil {
-		t.Fatal(err)
-	}
-	cache := filepath.Join(s.CacheDir, "events", id+".json")
-	if _, err := os.Stat(cache); err == nil {
-		t.Fatal("a folder changed just now was cached")
-	}
-	old := time.Now().Add(-time.Hour)
-	os.Chtimes(dir, old, old)
-	if evs, _ := s.Events(id); len(evs) != 1 {
+	if evs, _ := s.Events(id); len(evs) != 2 {
 		t.Fatalf("events = %d", len(evs))
 	}
-	if _, err := os.Stat(cache); err != nil {
-		t.Fatal("an old folder was not cached")
-	}
-	// The cache is used while the folder is unchanged...
+	cache := filepath.Join(s.CacheDir, "events", id+".json")
+	// The cache is used while the folder holds the same files...
 	os.WriteFile(cache, []byte(strings.Replace(mustRead(t, cache), `"one"`, `"from cache"`, 1)), 0o600)
-	if evs, _ := s.Events(id); evs[0].Text != "from cache" {
+	if evs, _ := s.Events(id); evs[1].Text != "from cache" {
 		t.Fatalf("cache not used: %+v", evs)
 	}
-	// ...and a new event invalidates it.
+	// ...never by the paths that decide what to post...
+	if evs, _ := s.EventsFresh(id); evs[1].Text != "one" {
+		t.Fatalf("EventsFresh read the cache: %+v", evs)
+	}
+	// ...and a new event invalidates it, even within the same clock tick.
 	if err := s.Append(id, &Event{Kind: KindNote, Text: "two"}); err != nil {
 		t.Fatal(err)
 	}
 	evs, _ := s.Events(id)
-	if len(evs) != 2 || evs[0].Text != "one" || evs[1].Text != "two" {
+	if len(evs) != 3 || evs[1].Text != "one" || evs[2].Text != "two" {
 		t.Fatalf("after append: %+v", evs)
 	}
 }

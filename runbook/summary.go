@@ -27,10 +27,22 @@ type Summary struct {
 	Updates     int       `json:"updates"`
 	Undelivered int       `json:"undelivered"`
 	HasRFO      bool      `json:"rfo"`
+
+	// Alerting (incidents an alert opened, and every incident alerts joined).
+	Alerts      []string  `json:"alerts,omitempty"` // source/key of each alert
+	Firing      int       `json:"firing,omitempty"` // alerts still firing
+	FromAlert   bool      `json:"from_alert,omitempty"`
+	AlertLabel  string    `json:"first_alert,omitempty"`   // "nodeping: IMAP check"
+	AlertingAt  time.Time `json:"alerting_since,omitzero"` // when the first alert fired
+	RecoveredAt time.Time `json:"alerts_recovered_at,omitzero"`
+	AckedAt     time.Time `json:"acked_at,omitzero"`
+	AckedBy     string    `json:"acked_by,omitempty"`
+	AutoPostAt  time.Time `json:"auto_post_at,omitzero"` // when the automatic first update is due
+	Private     bool      `json:"private,omitempty"`     // nothing published yet
 }
 
-// Open reports whether the incident is not resolved.
-func (s Summary) Open() bool { return s.Status != Resolved }
+// Open reports whether the incident is neither resolved nor dismissed.
+func (s Summary) Open() bool { return s.Status != Resolved && s.Status != Dismissed }
 
 // Incident returns a minimal incident for cadence checks.
 func (s Summary) Incident() *Incident {
@@ -43,26 +55,39 @@ func (s Summary) Incident() *Incident {
 
 // Summarize computes an incident's summary.
 func Summarize(inc *Incident) Summary {
-	return Summary{ID: inc.ID, Title: inc.Title, Status: inc.Status, Severity: inc.Severity, Services: inc.Services,
+	s := Summary{ID: inc.ID, Title: inc.Title, Status: inc.Status, Severity: inc.Severity, Services: inc.Services,
 		Accounts: inc.Accounts, StartedAt: inc.StartedAt, OpenedAt: inc.OpenedAt, ResolvedAt: inc.ResolvedAt,
 		LastPublic: inc.LastPublic(), Updates: len(inc.PublicUpdates()), Undelivered: inc.Undelivered(),
-		HasRFO: len(inc.Updates) > len(inc.PublicUpdates())}
+		HasRFO:    len(inc.Updates) > len(inc.PublicUpdates()),
+		FromAlert: inc.FromAlert, Firing: len(inc.Firing()), RecoveredAt: inc.RecoveredAt(), AckedAt: inc.AckedAt, AckedBy: inc.AckedBy,
+		Private: inc.Private()}
+	for _, a := range inc.Alerts {
+		s.Alerts = append(s.Alerts, a.ID())
+	}
+	if a := inc.FirstAlert(); a != nil {
+		s.AlertLabel, s.AlertingAt = a.Label(), a.FiredAt
+	}
+	if at, ok := inc.AutoPostAt(); ok {
+		s.AutoPostAt = at
+	}
+	return s
 }
 
 // cacheStamp is the stamp a cache entry computed at start may carry: the
-// folder's modification time, or 0 (never valid) when that time is so recent
-// that another event could still be added within the same clock tick without
-// changing it (file times come from a coarse clock).
-func cacheStamp(mtime, start time.Time) int64 {
-	if start.Sub(mtime) < 2*time.Second {
+// folder's stamp (see folderStamp), or 0 (never valid) when its times are so
+// recent that another event could still be added within the same clock tick
+// without changing them (file times come from a coarse clock).
+func cacheStamp(stamp int64, newest, start time.Time) int64 {
+	if start.Sub(newest) < 2*time.Second {
 		return 0
 	}
-	return mtime.UnixNano()
+	return stamp
 }
 
 // summaryCache is a rebuildable cache of summaries, kept in the user's state
 // directory, never in the runbook: an entry is valid while its incident
-// folder's modification time is unchanged (adding an event file changes it).
+// folder's stamp is unchanged (adding an event file changes it, and so does
+// a restore that keeps the old modification time).
 type summaryCache struct {
 	Version int                      `json:"version"`
 	Entries map[string]cachedSummary `json:"entries"`
@@ -73,7 +98,7 @@ type cachedSummary struct {
 	Summary Summary `json:"summary"`
 }
 
-const summaryCacheVersion = 3
+const summaryCacheVersion = 5
 
 // Summaries returns every incident's summary, newest first, reading only the
 // incidents that changed since the cache was written.
@@ -94,8 +119,9 @@ func (r *Runbook) Summaries() ([]Summary, error) {
 	start := time.Now()
 	out := make([]Summary, 0, len(ids))
 	type miss struct {
-		id    string
-		mtime time.Time
+		id     string
+		stamp  int64
+		newest time.Time
 	}
 	var misses []miss
 	for _, id := range ids {
@@ -103,11 +129,12 @@ func (r *Runbook) Summaries() ([]Summary, error) {
 		if err != nil {
 			continue
 		}
-		if c, ok := cache.Entries[id]; ok && c.Stamp == st.ModTime().UnixNano() {
+		stamp, newest := folderStamp(st)
+		if c, ok := cache.Entries[id]; ok && c.Stamp == stamp {
 			out = append(out, c.Summary)
 			continue
 		}
-		misses = append(misses, miss{id, st.ModTime()})
+		misses = append(misses, miss{id, stamp, newest})
 	}
 	// Incidents not in the cache are read on every core.
 	loaded := make([]Summary, len(misses))
@@ -144,7 +171,7 @@ func (r *Runbook) Summaries() ([]Summary, error) {
 		if loaded[i].ID == "" {
 			continue
 		}
-		cache.Entries[m.id] = cachedSummary{Stamp: cacheStamp(m.mtime, start), Summary: loaded[i]}
+		cache.Entries[m.id] = cachedSummary{Stamp: cacheStamp(m.stamp, m.newest, start), Summary: loaded[i]}
 		changed = true
 		out = append(out, loaded[i])
 	}
@@ -206,7 +233,11 @@ func (r *Runbook) OpenSummaries() ([]Summary, error) {
 		fresh := true
 		for i, id := range ids {
 			st, err := os.Stat(filepath.Join(r.Store.Dir, id))
-			if err != nil || idx.Stamps[i] == 0 || st.ModTime().UnixNano() != idx.Stamps[i] {
+			if err != nil || idx.Stamps[i] == 0 {
+				fresh = false
+				break
+			}
+			if stamp, _ := folderStamp(st); stamp != idx.Stamps[i] {
 				fresh = false
 				break
 			}

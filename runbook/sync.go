@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -21,21 +22,13 @@ type SyncConfig struct {
 // syncKeys are the keys of [sync].
 var syncKeys = []string{"git", "timeout", "pushes"}
 
-// ClaimTTL is how long a claim on a delivery by another machine is honoured.
-// It is longer than a channel's whole retry budget, so a live claimant has
-// finished (and recorded its result) by then; an older claim with no result
-// belongs to a run that died, and another machine may take the delivery over
-// (the idempotency key still prevents a duplicate where the channel allows).
-const ClaimTTL = 3 * time.Minute
-
-// KindClaim records that a machine is about to deliver an update to a
-// channel (incident retry with [sync] git): other machines leave that
-// delivery alone while the claim is fresh.
-const KindClaim EventKind = "claim"
-
 // ErrSyncConflict is returned when git stopped on a conflict: the repository
 // is left as git left it, for a person to resolve.
 var ErrSyncConflict = errors.New("git stopped on a conflict")
+
+// ErrNoUpstream is what sync is pending on when the branch tracks no remote
+// branch: nothing is shared with anyone.
+var ErrNoUpstream = errors.New("the runbook's branch has no upstream, so nothing is shared: push it once with `git push -u origin HEAD`")
 
 // Sync runs the user's own git in the runbook, so their SSH keys, credential
 // helpers and config apply. Every call has a timeout and never prompts.
@@ -119,7 +112,8 @@ func (s *Sync) inConflict(ctx context.Context) bool {
 // Commit commits the incident records (only incidents/, never locks or temp
 // files, never other changes the user has in progress).
 func (s *Sync) Commit(ctx context.Context, message string) error {
-	paths := []string{"--", "incidents", ":(exclude)incidents/*/.lock", ":(exclude)incidents/*/.tmp-*"}
+	// Dotfiles are machine-local: locks, temp files, folders being made.
+	paths := []string{"--", "incidents", ":(exclude)incidents/.*", ":(exclude)incidents/*/.*"}
 	if _, err := s.git(ctx, append([]string{"add", "--all"}, paths...)...); err != nil {
 		return err
 	}
@@ -132,13 +126,16 @@ func (s *Sync) Commit(ctx context.Context, message string) error {
 
 // Push pushes, rebasing onto the remote and trying again when the push is
 // rejected because another responder pushed first. Event files never
-// conflict: each is a new file.
+// conflict: each is a new file. What could not be pushed (no upstream, the
+// remote out of reach, every try rejected) is left in Pending.
 func (s *Sync) Push(ctx context.Context) error {
 	if !s.hasUpstream(ctx) {
+		s.Pending = ErrNoUpstream
 		return nil
 	}
 	var err error
-	for range max(s.Pushes, 1) {
+	tries := max(s.Pushes, 1)
+	for range tries {
 		if _, err = s.git(ctx, "push", "--quiet"); err == nil {
 			s.Pending = nil
 			return nil
@@ -147,11 +144,36 @@ func (s *Sync) Push(ctx context.Context) error {
 			return perr
 		}
 		if s.Pending != nil { // the remote cannot be reached: no point trying again now
-			break
+			return nil
 		}
 	}
-	s.Pending = err
+	s.Pending = fmt.Errorf("the push was rejected %d times (%v)", tries, err)
 	return nil
+}
+
+// History returns, for every event file added under path (an incident's
+// folder) in the remote branch's history, its position: the order of the
+// commits that added them, oldest first, on the first-parent line. Pushes
+// that were rejected are rebased behind the one that landed, so the
+// position says who pushed first. Keys are event ids (file names without
+// .toml).
+func (s *Sync) History(ctx context.Context, path string) (map[string]int, error) {
+	out, err := s.git(ctx, "log", "--first-parent", "--reverse", "--diff-filter=A", "--name-only", "--format=%x00", "@{u}", "--", path)
+	if err != nil {
+		return nil, err
+	}
+	pos := map[string]int{}
+	for i, commit := range strings.Split(out, "\x00") {
+		for _, name := range strings.Split(commit, "\n") {
+			name = strings.TrimSpace(name)
+			if base := filepath.Base(name); strings.HasSuffix(base, ".toml") {
+				if _, dup := pos[strings.TrimSuffix(base, ".toml")]; !dup {
+					pos[strings.TrimSuffix(base, ".toml")] = i
+				}
+			}
+		}
+	}
+	return pos, nil
 }
 
 // Ahead counts local commits not on the remote.

@@ -2,6 +2,7 @@ package runbook
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/incident-cli/incident/alerts"
 )
 
 // laptop is one responder's clone of a runbook shared through git.
@@ -215,13 +218,15 @@ func TestRetryRace(t *testing.T) {
 }
 
 // TestClaims: a machine that claimed a delivery is left to finish it; a
-// claim older than ClaimTTL belongs to a run that died and is taken over.
+// claim first seen ClaimTTL ago belongs to a run that died and is taken
+// over.
 func TestClaims(t *testing.T) {
 	forum := &fakeChannel{}
 	_, alice, bob := sharedRunbook(t, forum)
 	id := openWithFailedPost(t, alice, forum)
+	inc, _ := alice.rb.Store.Load(id)
 	// Alice's retry claims the delivery (and is, say, killed before posting).
-	if _, err := alice.rb.claim(context.Background(), id); err != nil {
+	if _, err := alice.rb.coordinate(context.Background(), id, []string{deliveryKey(inc.Updates[0].Event.ID, "forum")}, "test"); err != nil {
 		t.Fatal(err)
 	}
 	bob.rb.SyncBefore(context.Background())
@@ -235,12 +240,110 @@ func TestClaims(t *testing.T) {
 	if forum.count() != 0 {
 		t.Fatalf("forum posts = %d", forum.count())
 	}
-	// Past ClaimTTL the claim is stale: Bob takes the delivery over.
+	// ClaimTTL after Bob first saw it, the claim is stale: Bob takes the
+	// delivery over.
 	later := time.Now().Add(ClaimTTL + time.Minute)
 	bob.rb.now = func() time.Time { return later }
 	res, err = bob.rb.Retry(context.Background(), id, PublishOptions{})
 	if err != nil || res.Failed() != 0 || forum.count() != 1 {
 		t.Fatalf("takeover: %v %+v, forum posts %d", err, res.Channels, forum.count())
+	}
+}
+
+// TestClaimsUnderClockSkew: Bob's clock is 4 minutes ahead. Alice's claim,
+// seconds old, must not look stale to him.
+func TestClaimsUnderClockSkew(t *testing.T) {
+	forum := &fakeChannel{}
+	_, alice, bob := sharedRunbook(t, forum)
+	id := openWithFailedPost(t, alice, forum)
+	inc, _ := alice.rb.Store.Load(id)
+	if _, err := alice.rb.coordinate(context.Background(), id, []string{deliveryKey(inc.Updates[0].Event.ID, "forum")}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	ahead := time.Now().Add(4 * time.Minute)
+	bob.rb.now = func() time.Time { return ahead }
+	bob.rb.SyncBefore(context.Background())
+	res, err := bob.rb.Retry(context.Background(), id, PublishOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if forum.count() != 0 || len(res.Channels) != 1 || !res.Channels[0].Skipped {
+		t.Fatalf("bob took a fresh claim for a stale one: %+v, forum posts %d", res.Channels, forum.count())
+	}
+}
+
+// TestSlowPushLosesTheRace: Bob claims first but his push is slow; Alice
+// claims later, pushes first and posts. Bob's push is rejected and rebased
+// behind Alice's: the shared history says Alice came first, so Bob must not
+// post, whatever the claims' times say.
+func TestSlowPushLosesTheRace(t *testing.T) {
+	forum := &fakeChannel{}
+	remote, alice, bob := sharedRunbook(t, forum)
+	id := openWithFailedPost(t, alice, forum)
+	bob.run(t, func(*Runbook) error { return nil })
+	// The remote holds a push that adds a claim of Bob's until released.
+	dir := t.TempDir()
+	waiting, release := filepath.Join(dir, "waiting"), filepath.Join(dir, "release")
+	hook := `#!/bin/sh
+while read old new ref; do
+  for f in $(git diff --name-only "$old" "$new" -- incidents | grep -- -claim-); do
+    if git show "$new:$f" | grep -q 'bob-laptop'; then
+      touch '` + waiting + `'
+      while [ ! -e '` + release + `' ]; do sleep 0.02; done
+    fi
+  done
+done
+exit 0
+`
+	if err := os.WriteFile(filepath.Join(remote, "hooks", "pre-receive"), []byte(hook), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bobDone := make(chan error, 1)
+	go func() {
+		_, err := bob.rb.Retry(context.Background(), id, PublishOptions{})
+		bobDone <- err
+	}()
+	for {
+		if _, err := os.Stat(waiting); err == nil {
+			break
+		}
+		select {
+		case err := <-bobDone:
+			t.Fatalf("bob's retry ended before its push reached the remote: %v", err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	if _, err := alice.rb.Retry(context.Background(), id, PublishOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(release, nil, 0o644)
+	if err := <-bobDone; err != nil {
+		t.Fatal(err)
+	}
+	if got := forum.count(); got != 1 || forum.calls != 2 { // the failed open, then one retry
+		t.Fatalf("the forum has %d posts after %d calls; want exactly one post", got, forum.calls)
+	}
+}
+
+// TestRetryRefusesWithoutCoordination: with the remote out of reach, or no
+// upstream, retry does nothing rather than claim alone; --alone does it.
+func TestRetryRefusesWithoutCoordination(t *testing.T) {
+	forum := &fakeChannel{}
+	remote, alice, _ := sharedRunbook(t, forum)
+	id := openWithFailedPost(t, alice, forum)
+	os.Rename(remote, remote+".away")
+	_, err := alice.rb.Retry(context.Background(), id, PublishOptions{})
+	if !errors.Is(err, ErrUncoordinated) || forum.count() != 0 {
+		t.Fatalf("retry offline: %v, forum posts %d", err, forum.count())
+	}
+	if _, err := alice.rb.Retry(context.Background(), id, PublishOptions{Alone: true}); err != nil || forum.count() != 1 {
+		t.Fatalf("retry --alone: %v, forum posts %d", err, forum.count())
+	}
+	os.Rename(remote+".away", remote)
+	git(t, alice.dir, "branch", "--unset-upstream")
+	alice.rb.Sync.Pending = nil
+	if err := alice.rb.SyncAfter(context.Background(), "x"); err != nil || !errors.Is(alice.rb.Sync.Pending, ErrNoUpstream) {
+		t.Fatalf("no upstream: %v, pending %v", err, alice.rb.Sync.Pending)
 	}
 }
 
@@ -259,5 +362,60 @@ func TestConflictStopsAndLosesNothing(t *testing.T) {
 	// The repository is left as git left it: mid-rebase, for a person.
 	if out := git(t, bob.dir, "status"); !strings.Contains(out, "rebase") {
 		t.Errorf("git status:\n%s", out)
+	}
+}
+
+// TestTwoDaemons: two daemons on two hosts share the runbook through git and
+// both receive the same alert. They make one incident (its id comes from
+// the alert), and at publish_after exactly one of them publishes the
+// automatic update.
+func TestTwoDaemons(t *testing.T) {
+	forum := &fakeChannel{}
+	_, alice, bob := sharedRunbook(t, forum)
+	a := alerts.Alert{Source: "alertmanager", Key: "92716253bb78e41d", Firing: true, Name: "IMAPDown", Summary: "IMAP is down"}
+	var ids []string
+	for _, l := range []*laptop{alice, bob} {
+		in, err := l.rb.TakeAlerts(context.Background(), []alerts.Alert{a})
+		if err != nil || len(in) != 1 || in[0].What != "opened" {
+			t.Fatalf("%s: %+v %v", l.rb.Host, in, err)
+		}
+		ids = append(ids, in[0].Incident)
+	}
+	if ids[0] != ids[1] {
+		t.Fatalf("two incidents for one alert: %v", ids)
+	}
+	for _, l := range []*laptop{alice, bob, alice} {
+		l.run(t, func(*Runbook) error { return nil })
+	}
+	inc, err := bob.rb.Store.Load(ids[0])
+	if err != nil || len(inc.Alerts) != 1 || inc.Status != Triggered {
+		t.Fatalf("merged incident: %v %+v", err, inc)
+	}
+	later := time.Now().Add(11 * time.Minute)
+	var wg sync.WaitGroup
+	for _, l := range []*laptop{alice, bob} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			done, err := l.rb.Tick(context.Background(), later, PublishOptions{})
+			if err != nil {
+				t.Error(err)
+			}
+			for _, d := range done {
+				if d.Error != "" {
+					t.Errorf("%s: %s", l.rb.Host, d.Error)
+				}
+			}
+			l.rb.SyncAfter(context.Background(), "tick")
+		}()
+	}
+	wg.Wait()
+	if forum.count() != 1 || forum.calls != 1 {
+		t.Fatalf("the forum got %d automatic posts in %d calls; want exactly one", forum.count(), forum.calls)
+	}
+	alice.run(t, func(*Runbook) error { return nil })
+	inc, _ = alice.rb.Store.Load(ids[0])
+	if n := len(inc.PublicUpdates()); n != 1 || inc.Status != Investigating {
+		t.Fatalf("%d public updates, status %s", n, inc.Status)
 	}
 }

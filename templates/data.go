@@ -20,6 +20,7 @@ type Data struct {
 	RFOURL       string        // URL of the RFO post, once published
 	Channel      string        // name of the channel being rendered for
 	Cadence      time.Duration // the runbook's cadence: the next update is due this long after this one
+	Alerts       []Alert       // the monitoring alerts of an incident an alert opened (untrusted text)
 
 	zones []*time.Location
 }
@@ -41,6 +42,14 @@ type Update struct {
 	Message string
 	Author  string
 	At      time.Time
+}
+
+// Alert is one monitoring alert of the incident, as the monitoring system
+// described it: untrusted text, written for staff.
+type Alert struct {
+	Source, Name, Summary string
+	FiredAt               time.Time
+	Firing                bool
 }
 
 // Service is one affected service.

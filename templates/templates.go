@@ -31,6 +31,9 @@ const (
 	RFOFile    = "rfo.md.tmpl"
 	// MessageFile is the message the compose form starts with.
 	MessageFile = "message.md.tmpl"
+	// AlertFile is the first message of an incident an alert opened: the
+	// automatic [Investigating] update, and the compose form's start.
+	AlertFile = "alert.md.tmpl"
 )
 
 // Defaults returns the embedded default templates' file system (for init).

@@ -143,15 +143,13 @@ func generate(dir string, n, updates int) error {
 
 func one(rb *runbook.Runbook, i, updates int, at time.Time) error {
 	title := fmt.Sprintf("IMAP/POP login failures %d", i)
-	id, err := rb.Store.Create(title, at)
+	acc := 100 + i
+	id, unlock, err := rb.Store.Create(rb.Store.NewID(title, at), &runbook.Event{Kind: runbook.KindOpened, At: at, By: "alice", Title: title,
+		Services: []string{"imap"}, Severity: "major", Accounts: &acc})
 	if err != nil {
 		return err
 	}
-	acc := 100 + i
-	if err := rb.Store.Append(id, &runbook.Event{Kind: runbook.KindOpened, At: at, By: "alice", Title: title,
-		Services: []string{"imap"}, Severity: "major", Accounts: &acc}); err != nil {
-		return err
-	}
+	unlock()
 	statuses := []string{runbook.Investigating, runbook.Identified, runbook.Monitoring}
 	for u := range updates {
 		st := statuses[min(u, 2)]

@@ -109,7 +109,7 @@ func (a *app) finish(c *cobra.Command, res *runbook.Result) error {
 		fmt.Fprintf(stderr, "[%s] update #%d of %s\n", templates.StatusTitle(u.Event.Status), u.Number, inc.ID)
 	}
 	a.whereLine(stderr, inc.ID)
-	if due, ok := rb.Due(inc); ok {
+	if due, ok := rb.UpdateDue(inc); ok {
 		fmt.Fprintf(stderr, "next update due %s, in %s\n", a.clock(due), templates.Duration(due.Sub(rb.Now())))
 	}
 	for _, r := range res.Channels {
@@ -152,6 +152,10 @@ func printChannelResult(w io.Writer, r runbook.ChannelResult) {
 		fmt.Fprintf(w, "- %s: %s\n", r.Channel, r.Error)
 	case r.Error != "":
 		fmt.Fprintf(w, "✗ %s\n", r.Error)
+	case r.Superseded:
+		fmt.Fprintf(w, "- %s: %s\n", r.Channel, r.Note)
+	case r.Note != "":
+		fmt.Fprintf(w, "✓ %s: %s (%s)\n", r.Channel, r.URL, r.Note)
 	default:
 		fmt.Fprintf(w, "✓ %s: %s\n", r.Channel, r.URL)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -9,13 +10,21 @@ import (
 )
 
 func (a *app) newRetryCmd() *cobra.Command {
+	var alone bool
 	c := &cobra.Command{
 		Use:   "retry [ID]",
 		Short: "Deliver what an earlier command left undelivered, without posting anything twice",
 		Long: `Deliver every pending or failed post of an incident (of every incident when ID
 is left out and several have undelivered posts), in order: an update before the
 next, the status page before the links. Each delivery reuses its idempotency key,
-so a post that did land is not made twice.
+so a post that did land is not made twice. An update that a channel already has
+a newer update of is not posted there (it would show customers an older state
+after a newer one): it is recorded as superseded.
+
+With [sync] git = true, each update's deliveries are first claimed and the claims
+pushed, so two machines retrying at once never both post; the results are pushed
+as they are recorded. When the remote cannot be reached, nothing is retried
+unless --alone says this machine may act by itself.
 ` + exitStatusHelp,
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: a.completeIncidents(false),
@@ -47,9 +56,12 @@ so a post that did land is not made twice.
 			}
 			worst := 0
 			for _, id := range ids {
-				res, err := rb.Retry(c.Context(), id, runbook.PublishOptions{OnResult: func(r runbook.ChannelResult) {
+				res, err := rb.Retry(c.Context(), id, runbook.PublishOptions{Alone: alone, OnResult: func(r runbook.ChannelResult) {
 					printChannelResult(c.ErrOrStderr(), r)
 				}})
+				if errors.Is(err, runbook.ErrUncoordinated) {
+					return fmt.Errorf("%w; nothing was retried, since another machine may be retrying it: run `incident retry` again once the remote is reachable, or `incident retry --alone` to deliver from this machine by itself (a channel that cannot deduplicate may then get a post twice, if another machine retries at the same time)", err)
+				}
 				if err != nil {
 					return err
 				}
@@ -69,5 +81,6 @@ so a post that did land is not made twice.
 			return nil
 		},
 	}
+	c.Flags().BoolVar(&alone, "alone", false, "with git sync and the remote out of reach: deliver without claiming first")
 	return c
 }

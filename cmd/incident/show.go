@@ -127,7 +127,7 @@ func (a *app) showText(w io.Writer, inc *runbook.Incident) {
 		facts = append(facts, fmt.Sprintf("accounts affected: about %d", inc.Accounts))
 	}
 	fmt.Fprintln(w, strings.Join(facts, " · "))
-	if due, ok := rb.Due(inc); ok {
+	if due, ok := rb.UpdateDue(inc); ok {
 		if by := rb.Overdue(inc, rb.Now()); by > 0 {
 			fmt.Fprintf(w, "next update OVERDUE by %s (was due %s)\n", templates.Duration(by), a.clock(due))
 		} else {
@@ -168,6 +168,11 @@ func (a *app) showText(w io.Writer, inc *runbook.Incident) {
 				switch d.State {
 				case runbook.Sent:
 					fmt.Fprintf(w, "    ✓ %s %s\n", d.Channel, d.Receipt.URL)
+					if d.Note != "" {
+						fmt.Fprintf(w, "      (%s)\n", d.Note)
+					}
+				case runbook.Superseded:
+					fmt.Fprintf(w, "    – %s superseded: a newer update reached it first, so this one was not posted\n", d.Channel)
 				case runbook.Failed:
 					fmt.Fprintf(w, "    ✗ %s failed (%d attempt(s)): %s\n", d.Channel, d.Attempts, d.Error)
 				default:

@@ -65,7 +65,7 @@ last_public_update, next_update_due, overdue, overdue_by, undelivered.`,
 					continue
 				}
 				inc := s.Incident()
-				due, _ := rb.Due(inc)
+				due, _ := rb.UpdateDue(inc)
 				e := statusEntry{ID: s.ID, Title: s.Title, Status: s.Status, LastPublic: s.LastPublic, Due: due, Undelivered: s.Undelivered}
 				if by := rb.Overdue(inc, now); by > 0 {
 					e.Overdue, e.OverdueBy = true, templates.Duration(by)

@@ -244,3 +244,51 @@ func TestCloseRFOAccessible(t *testing.T) {
 		}
 	}
 }
+
+// TestUpdateWalkKilledAfterPublishing: an update walk is killed after its
+// update went out and before its step was recorded. Running update again
+// resumes the walk past the publish step: it never offers to publish the
+// same update again.
+func TestUpdateWalkKilledAfterPublishing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the binary in a terminal")
+	}
+	work := t.TempDir()
+	dir := filepath.Join(work, "rb")
+	if _, err := runbook.Init(dir, false); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"HOME=" + work, "XDG_STATE_HOME=" + filepath.Join(work, "state"), "INCIDENT_RUNBOOK=" + dir,
+		"TERM=xterm", "ACCESSIBLE=1", "USER=bob", "PATH=" + os.Getenv("PATH"), "TZ=UTC"}
+	book, err := runbook.Open(runbook.Location{Dir: dir}, runbook.Options{Getenv: func(string) string { return "" }, StateDir: filepath.Join(work, "st")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := book.Publish(t.Context(), "", runbook.Draft{Via: "open", Title: "IMAP/POP login failures", Services: []string{"imap"},
+		Status: runbook.Investigating, Message: "We are investigating."}, runbook.PublishOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := res.Incident.ID
+	// What the killed walk left: its update, and no step.
+	if _, err := book.Publish(t.Context(), id, runbook.Draft{Via: "update", Status: runbook.Identified, Message: "Found it.",
+		Phase: "update", Step: "post-update", Run: "r-killed"}, runbook.PublishOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	term := startTerminal(t, env, "update", id)
+	term.waitFor(`resuming the unfinished update checklist of .* \(1 of 3 steps done\)`)
+	term.waitFor(`Step 2 of 3: Accounts affected`)
+	term.pty.WriteString("\r")
+	term.waitFor(`Step 3 of 3`)
+	term.pty.WriteString("\r")
+	if code := term.wait(); code != 0 {
+		t.Fatalf("exit %d; the screen showed:\n%s", code, ansi.ReplaceAllString(term.out.String(), ""))
+	}
+	if strings.Contains(term.out.String(), "Publish to") {
+		t.Errorf("the resumed walk offered to publish again:\n%s", ansi.ReplaceAllString(term.out.String(), ""))
+	}
+	inc, _ := book.Store.Load(id)
+	if n := len(inc.PublicUpdates()); n != 2 {
+		t.Errorf("%d updates, want 2", n)
+	}
+}

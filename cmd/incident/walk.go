@@ -172,7 +172,7 @@ func (w *walker) summary(cl *checklists.Checklist) {
 	if err != nil {
 		return
 	}
-	if due, ok := w.a.rb.Due(inc); ok {
+	if due, ok := w.a.rb.UpdateDue(inc); ok {
 		fmt.Fprintf(out, "next update due %s, in %s\n", w.a.clock(due), templates.Duration(due.Sub(w.a.rb.Now())))
 	}
 }
@@ -193,6 +193,9 @@ func (w *walker) Publish(ctx context.Context, item checklists.Item) (string, err
 		}
 		if w.phase == "open" && len(inc.PublicUpdates()) > 0 {
 			return "update #1 (earlier)", nil // resumed after the first update went out
+		}
+		if u := inc.PublishedBy(w.run); u != nil {
+			return fmt.Sprintf("update #%d (earlier)", u.Number), nil // resumed after this walk's update went out
 		}
 	}
 	var first []huh.Field
@@ -243,6 +246,7 @@ func (w *walker) Publish(ctx context.Context, item checklists.Item) (string, err
 	if n, err := strconv.Atoi(strings.TrimSpace(accounts)); err == nil && (inc == nil || n != inc.Accounts) {
 		d.Accounts = &n
 	}
+	d.Phase, d.Step, d.Run = w.phase, item.ID, w.run
 	w.draft = d
 	f := *w.flags
 	if err := w.a.publish(w.c, w.id, d, &f); err != nil {

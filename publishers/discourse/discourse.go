@@ -247,11 +247,14 @@ func (p *Publisher) reply(ctx context.Context, cl *publishers.Client, in publish
 	return p.receipt(fill(created, topicID, slug), true), nil
 }
 
-// recentPosts is how many of a topic's latest posts findReply reads.
-const recentPosts = 20
+// chunk is how many posts findReply asks for at once, as Discourse's own
+// topic view does.
+const chunk = 20
 
 // findReply returns the post of ours in the topic that carries the marker, if
-// any, among the first page and the latest recentPosts posts.
+// any: on the topic's first page, else anywhere in its stream, read newest
+// first a chunk at a time (a lost reply is usually recent, but a busy
+// thread may have moved on by the time of the retry).
 func (p *Publisher) findReply(ctx context.Context, cl *publishers.Client, topicID int64, mark string) (*post, error) {
 	var t topic
 	id := strconv.FormatInt(topicID, 10)
@@ -265,21 +268,26 @@ func (p *Publisher) findReply(ctx context.Context, cl *publishers.Client, topicI
 	for _, ps := range t.PostStream.Posts {
 		loaded[ps.ID] = true
 	}
-	q := url.Values{"include_raw": {"true"}}
-	stream := t.PostStream.Stream
-	for _, pid := range stream[max(0, len(stream)-recentPosts):] {
+	var rest []int64
+	for _, pid := range t.PostStream.Stream {
 		if !loaded[pid] {
-			q.Add("post_ids[]", strconv.FormatInt(pid, 10))
+			rest = append(rest, pid)
 		}
 	}
-	if len(q["post_ids[]"]) == 0 {
-		return nil, nil
+	for end := len(rest); end > 0; end -= chunk {
+		q := url.Values{"include_raw": {"true"}}
+		for _, pid := range rest[max(0, end-chunk):end] {
+			q.Add("post_ids[]", strconv.FormatInt(pid, 10))
+		}
+		var more topic
+		if err := p.do(ctx, cl, "look up replies", http.MethodGet, "/t/"+id+"/posts.json?"+q.Encode(), nil, &more); err != nil {
+			return nil, err
+		}
+		if hit := p.withMarker(more.PostStream.Posts, mark); hit != nil {
+			return hit, nil
+		}
 	}
-	var more topic
-	if err := p.do(ctx, cl, "look up replies", http.MethodGet, "/t/"+id+"/posts.json?"+q.Encode(), nil, &more); err != nil {
-		return nil, err
-	}
-	return p.withMarker(more.PostStream.Posts, mark), nil
+	return nil, nil
 }
 
 func (p *Publisher) withMarker(posts []post, mark string) *post {

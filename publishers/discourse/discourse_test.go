@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -140,6 +141,39 @@ func TestLostAnswerCreatesNoDuplicate(t *testing.T) {
 				t.Errorf("last request = %s, want the latest posts read through /t/41/posts.json", seen[len(seen)-1])
 			}
 		})
+	}
+}
+
+// TestLostReplyInABusyThread: by the time of the retry, others replied
+// enough that the lost reply is neither on the topic's first page nor among
+// its latest posts. The retry still finds it and posts nothing.
+func TestLostReplyInABusyThread(t *testing.T) {
+	f := newFakeDiscourse(t, testKey, testUser)
+	p := newPublisher(t, f, "")
+	ctx := context.Background()
+	first, err := p.Publish(ctx, publisherstest.Post(1, text(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tid, _ := strconv.ParseInt(first.Meta["topic_id"], 10, 64)
+	for i := range 25 {
+		f.AddReply(tid, "customer"+strconv.Itoa(i), "Same here, cannot log in since this morning.")
+	}
+	post := publisherstest.Post(2, text(2))
+	post.Thread, post.Parent = &first, &first
+	f.DropAnswer(1)
+	if _, err := p.Publish(ctx, post); err == nil {
+		t.Fatal("the lost answer was not an error")
+	}
+	for i := range 30 {
+		f.AddReply(tid, "customer"+strconv.Itoa(i), "Still failing for me, any news?")
+	}
+	_, before := f.Counts()
+	if _, err := p.Publish(ctx, post); err != nil {
+		t.Fatal(err)
+	}
+	if _, after := f.Counts(); after != before {
+		t.Fatalf("the retry posted again (%d posts, were %d)", after, before)
 	}
 }
 

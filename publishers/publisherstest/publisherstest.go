@@ -73,7 +73,7 @@ func Post(n int, text string) publishers.Post {
 		inc.ResolvedAt = inc.Updates[n-1].At
 	}
 	return publishers.Post{
-		Key:      inc.ID + "/20261127T101500Z-update-abcd/" + "chan",
+		Key:      inc.ID + "/20261127T101500Z-update-abc" + string(rune('0'+n)) + "/chan",
 		Kind:     publishers.KindUpdate,
 		Title:    "[" + strings.ToUpper(inc.Status[:1]) + inc.Status[1:] + "] " + inc.Title,
 		Text:     text,

@@ -71,7 +71,7 @@ func (c *channel) create(ctx context.Context, p publishers.Post) (publishers.Rec
 		ImpactOverride: impact(p.Incident.Severity),
 		ComponentIDs:   ids,
 		Components:     comps,
-		Metadata:       map[string]map[string]string{"incident": {"id": p.Incident.ID, "key": p.Key}},
+		Metadata:       map[string]map[string]string{"incident": {"id": p.Incident.ID, "key": p.Key, "update": p.Key}},
 	}}
 	var out incident
 	if _, err := c.client.Do(ctx, op, http.MethodPost, c.pages+"/incidents", req, &out); err != nil {
@@ -101,9 +101,18 @@ func (c *channel) update(ctx context.Context, p publishers.Post) (publishers.Rec
 	if _, err := c.client.Do(ctx, "read incident", http.MethodGet, u, nil, &cur); err != nil {
 		return publishers.Receipt{}, err
 	}
-	if applied(cur, p.Incident.Status, body, at) {
+	// The incident's metadata names the last update we posted, by its key:
+	// an earlier attempt whose answer was lost is told from a new update
+	// that happens to say the same thing ("We are still investigating.").
+	meta := metadataOf(cur)
+	if last, ok := meta["update"]; ok {
+		if last == p.Key {
+			return c.receipt(cur, p.Thread.URL, "update"), nil
+		}
+	} else if applied(cur, p.Incident.Status, body, at) { // an incident from before keys were kept
 		return c.receipt(cur, p.Thread.URL, "update"), nil
 	}
+	meta["id"], meta["update"] = p.Incident.ID, p.Key
 	ids, comps := c.components(p.Incident)
 	req := incidentRequest{Incident: incidentFields{
 		Name:           p.Title,
@@ -112,6 +121,7 @@ func (c *channel) update(ctx context.Context, p publishers.Post) (publishers.Rec
 		ImpactOverride: impact(p.Incident.Severity),
 		ComponentIDs:   ids,
 		Components:     comps,
+		Metadata:       map[string]map[string]string{"incident": meta},
 	}}
 	var out incident
 	if _, err := c.client.Do(ctx, op, http.MethodPatch, u, req, &out); err != nil {
@@ -124,7 +134,8 @@ func (c *channel) update(ctx context.Context, p publishers.Post) (publishers.Rec
 }
 
 // applied reports whether the incident's newest update is this one, posted by
-// an earlier attempt whose answer was lost.
+// an earlier attempt whose answer was lost, judged by its status, text and
+// time: only for incidents whose metadata does not name the last update.
 func applied(inc incident, status, body string, at time.Time) bool {
 	if len(inc.Updates) == 0 {
 		return false
@@ -156,6 +167,21 @@ func (c *channel) find(ctx context.Context, q, incidentID string) (*incident, er
 		}
 	}
 	return nil, nil
+}
+
+// metadataOf returns our namespace of the incident's metadata, as strings.
+func metadataOf(inc incident) map[string]string {
+	var m map[string]any
+	out := map[string]string{}
+	if json.Unmarshal(inc.Metadata["incident"], &m) != nil {
+		return out
+	}
+	for k, v := range m {
+		if s, ok := v.(string); ok {
+			out[k] = s
+		}
+	}
+	return out
 }
 
 func metadataID(inc incident) string {

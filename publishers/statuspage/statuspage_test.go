@@ -59,7 +59,7 @@ func TestPublishThreading(t *testing.T) {
 	inc := f.Incidents()[0]
 	if inc.Name != "[Investigating] IMAP/POP login failures" || inc.Status != "investigating" || inc.Impact != "major" ||
 		inc.Components["cmp_imap"] != "partial_outage" || len(inc.Components) != 1 || inc.Updates[0].Body != post(1).Text ||
-		fmt.Sprint(inc.Metadata["incident"]) != "map[id:2026-11-27-imap-pop-login-failures key:"+post(1).Key+"]" {
+		fmt.Sprint(inc.Metadata["incident"]) != "map[id:2026-11-27-imap-pop-login-failures key:"+post(1).Key+" update:"+post(1).Key+"]" {
 		t.Fatalf("created incident = %+v", inc)
 	}
 
@@ -153,14 +153,28 @@ func TestNoDuplicateAfterLostAnswer(t *testing.T) {
 		t.Fatalf("%d incident updates, %d PATCHes after the retry; want 2 and 1", n, f.Count("PATCH "))
 	}
 
+	// The same status and message two minutes later is a new update: its
+	// key says so, whatever its text.
+	again := post(3)
+	again.Key = p.Key + "-again"
+	again.Incident.Updates[2].Status, again.Incident.Updates[2].Message = p.Incident.Updates[1].Status, p.Incident.Updates[1].Message
+	again.Incident.Updates[2].At = p.Incident.Updates[1].At.Add(2 * time.Minute)
+	again.Incident.Status = again.Incident.Updates[2].Status
+	again.Thread, again.Parent = &r1, &r1
+	f.SetClock(again.Incident.Updates[2].At)
+	if _, err := c.Publish(ctx, again); err != nil || len(f.Incidents()[0].Updates) != 3 {
+		t.Fatalf("a repeated message within minutes: %v; %d updates, want 3", err, len(f.Incidents()[0].Updates))
+	}
+
 	// The same status and message half an hour later is a new update.
 	p3 := post(3)
+	p3.Key = p.Key + "-later"
 	p3.Incident.Updates[2].Status, p3.Incident.Updates[2].Message = p.Incident.Updates[1].Status, p.Incident.Updates[1].Message
 	p3.Incident.Status = p3.Incident.Updates[2].Status
 	p3.Thread, p3.Parent = &r1, &r1
 	f.SetClock(p3.Incident.Updates[2].At)
-	if _, err := c.Publish(ctx, p3); err != nil || len(f.Incidents()[0].Updates) != 3 {
-		t.Fatalf("repeated message: %v; %d updates, want 3", err, len(f.Incidents()[0].Updates))
+	if _, err := c.Publish(ctx, p3); err != nil || len(f.Incidents()[0].Updates) != 4 {
+		t.Fatalf("repeated message: %v; %d updates, want 4", err, len(f.Incidents()[0].Updates))
 	}
 
 	rfo := post(3)

@@ -1,15 +1,7 @@
 package webhook
 
 import (
-	"bytes"
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"fmt"
-	"io"
-	"net/http"
-	"strings"
 	"time"
 
 	"github.com/incident-cli/incident/publishers"
@@ -82,105 +74,4 @@ func encode(p publishers.Post) ([]byte, error) {
 		d.ParentID = p.Parent.ID
 	}
 	return json.Marshal(d)
-}
-
-// answer is what a receiver may say about the delivery.
-type answer struct {
-	ID, URL string
-}
-
-// send posts body once. Any 2xx is success, whatever its body.
-func (p *Publisher) send(ctx context.Context, op, target string, hdr http.Header, key string, body []byte) (answer, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
-	if err != nil {
-		return answer{}, publishers.Permanent(fmt.Errorf("%s: %w", op, errURL(err)))
-	}
-	for k, v := range hdr {
-		req.Header[k] = v
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json, text/plain;q=0.9, */*;q=0.8")
-	req.Header.Set("User-Agent", p.env.UserAgent)
-	req.Header.Set("Idempotency-Key", headerKey(key))
-	resp, err := p.http.Do(req)
-	if err != nil {
-		return answer{}, fmt.Errorf("%s: %w", op, errURL(err))
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return answer{}, fmt.Errorf("%s: reading the answer: %w", op, err)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return answer{}, &publishers.HTTPError{
-			Op:         op,
-			Status:     resp.StatusCode,
-			Message:    p.env.Secrets.Redact(message(b)),
-			RetryAfter: publishers.ParseRetryAfter(resp.Header.Get("Retry-After"), p.env.Now()),
-			Hint:       p.hint(resp.StatusCode),
-		}
-	}
-	var fields map[string]json.RawMessage
-	if json.Unmarshal(b, &fields) != nil {
-		return answer{}, nil // "ok", an empty body, or anything else
-	}
-	var a answer
-	var s string
-	var n json.Number
-	if json.Unmarshal(fields["id"], &s) == nil {
-		a.ID = s
-	} else if json.Unmarshal(fields["id"], &n) == nil {
-		a.ID = n.String()
-	}
-	if json.Unmarshal(fields["url"], &s) == nil {
-		a.URL = s
-	}
-	return a, nil
-}
-
-// message reads a refusal's body: the usual JSON error fields, else the
-// text itself, shortened.
-func message(b []byte) string {
-	var e struct {
-		Error   json.RawMessage `json:"error"`
-		Message string          `json:"message"`
-		Detail  string          `json:"detail"`
-		Errors  []any           `json:"errors"`
-	}
-	if json.Unmarshal(b, &e) == nil {
-		var s string
-		switch {
-		case json.Unmarshal(e.Error, &s) == nil && s != "":
-			return s
-		case e.Message != "":
-			return e.Message
-		case e.Detail != "":
-			return e.Detail
-		case len(e.Errors) > 0:
-			msgs := make([]string, len(e.Errors))
-			for i, x := range e.Errors {
-				msgs[i] = fmt.Sprint(x)
-			}
-			return strings.Join(msgs, "; ")
-		}
-	}
-	t := strings.TrimSpace(string(b))
-	if r := []rune(t); len(r) > 200 {
-		t = string(r[:200]) + "…"
-	}
-	return t
-}
-
-// headerKey is key as a header value: as is when it is printable ASCII of
-// reasonable length, else its SHA-256.
-func headerKey(key string) string {
-	ok := len(key) <= 200
-	for i := 0; ok && i < len(key); i++ {
-		ok = key[i] >= 0x20 && key[i] < 0x7f
-	}
-	if ok {
-		return key
-	}
-	sum := sha256.Sum256([]byte(key))
-	return "sha256-" + hex.EncodeToString(sum[:])
 }

@@ -106,6 +106,18 @@ func NewServer(o Options) *Server {
 	return s
 }
 
+// AddReply adds a reply by another user to a topic: a busy thread.
+func (s *Server) AddReply(topicID int64, username, raw string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.topics[topicID]
+	if t == nil {
+		return
+	}
+	s.nextPost++
+	t.posts = append(t.posts, Post{ID: s.nextPost, TopicID: t.id, TopicSlug: t.slug, PostNumber: len(t.posts) + 1, Username: username, Raw: raw})
+}
+
 // SetAPIKey changes the key the forum accepts (a revoked or rotated key).
 func (s *Server) SetAPIKey(key string) {
 	s.mu.Lock()
@@ -225,6 +237,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		if len(ids) == 0 {
 			WriteJSON(w, 400, map[string]any{"errors": []string{"param is missing or the value is empty: post_ids"}, "error_type": "invalid_parameters"})
 			return
+		}
+		if len(ids) > 20 {
+			s.Problemf("GET %s: %d post_ids at once; Discourse's topic view asks for 20", p, len(ids))
 		}
 		var sel []Post
 		for _, ps := range t.posts {

@@ -306,6 +306,15 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request, inc *incident) {
 		s.incidents = append(s.incidents, inc)
 		status = 201
 	}
+	if status != 201 {
+		// Metadata given on an update replaces those namespaces.
+		if inc.Metadata == nil && len(in.Metadata) > 0 {
+			inc.Metadata = map[string]any{}
+		}
+		for k, v := range in.Metadata {
+			inc.Metadata[k] = v
+		}
+	}
 	if in.Name != nil {
 		inc.Name = *in.Name
 	}
