@@ -41,7 +41,7 @@ type Post struct {
 	Kind     Kind     // update or rfo
 	Title    string   // rendered title (status page, forum topic)
 	Text     string   // rendered for this channel: Markdown for status page and forum, plain for social
-	HTML     string   // status page only: Text as HTML, responder input escaped
+	HTML     string   // Text as HTML, responder input escaped: for the status page, and link channels that implement HTMLWanted
 	Link     string   // canonical URL (the status page's); empty for the status page itself
 	Thread   *Receipt // the channel's first receipt for this incident: edit or reply-root target
 	Parent   *Receipt // the channel's latest receipt for this incident: reply-parent target
@@ -116,6 +116,20 @@ type LimitLoader interface {
 // check link-channel lengths against the real URL.
 type Locator interface {
 	URLFor(incidentID string, kind Kind) string
+}
+
+// HTMLWanted is implemented by link channels that send HTML besides their
+// text (email): for them the engine fills Post.HTML from the rendered
+// Markdown text.
+type HTMLWanted interface {
+	WantsHTML() bool
+}
+
+// Subscriber is implemented by channels people can subscribe to (an email
+// announcement list). Subscribe returns where: a mailto: or https: URL for
+// the status page to show under "Subscribe", or "" when not configured.
+type Subscriber interface {
+	Subscribe() string
 }
 
 // Env is what a channel constructor gets from the runbook besides its own

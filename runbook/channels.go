@@ -14,6 +14,7 @@ import (
 	"github.com/incident-cli/incident/publishers"
 	"github.com/incident-cli/incident/publishers/bluesky"
 	"github.com/incident-cli/incident/publishers/discourse"
+	"github.com/incident-cli/incident/publishers/email"
 	"github.com/incident-cli/incident/publishers/hugo"
 	"github.com/incident-cli/incident/publishers/mastodon"
 	"github.com/incident-cli/incident/publishers/static"
@@ -46,6 +47,7 @@ func channelTypes() map[string]channelType {
 		"webhook":    {template: templates.SocialFile, new: webhook.New, keys: webhook.Keys},
 		"twitter":    {template: templates.SocialFile, new: twitter.New, keys: twitter.Keys},
 		"bluesky":    {template: templates.SocialFile, new: bluesky.New, keys: bluesky.Keys},
+		"email":      {template: templates.EmailFile, new: email.New, keys: email.Keys},
 	}
 }
 

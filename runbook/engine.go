@@ -510,7 +510,7 @@ func (r *Runbook) publishLink(ctx context.Context, ch *Channel, inc, state *Inci
 		return rec, "", err
 	}
 	first, last := inc.Thread(ch.Name, false)
-	post := publishers.Post{Key: key(inc, u, ch), Kind: publishers.KindUpdate, Title: x.Title, Text: x.Text,
+	post := publishers.Post{Key: key(inc, u, ch), Kind: publishers.KindUpdate, Title: x.Title, Text: x.Text, HTML: x.HTML,
 		Link: url, Thread: first, Parent: last, Incident: pi, Texts: map[string]string{ch.Template: x.Text}}
 	if u.RFO {
 		post.Kind = publishers.KindRFO

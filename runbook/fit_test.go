@@ -55,6 +55,15 @@ app_password = "env:BSKY"
 name = "chat"
 type = "webhook"
 url = "https://chat.example.com/hooks/x"
+
+[[channel]]
+name = "announce"
+type = "email"
+url = "smtps://smtp.example.com"
+username = "status@example.com"
+password = "env:SMTP_PASSWORD"
+from = "Example Mail status <status@example.com>"
+to = "status-announce@lists.example.com"
 `
 
 // TestDefaultTemplatesFit renders the longest plausible update (a long

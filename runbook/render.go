@@ -116,6 +116,11 @@ func (r *Runbook) renderLink(ch *Channel, inc *Incident, u *Update, url string) 
 	if url != "" && !strings.Contains(x.Text, url) {
 		return x, fmt.Errorf("%s: the text does not contain the link to the status page ({{ .URL }}); every link channel must point to it", ch.Template)
 	}
+	if h, ok := ch.Pub.(publishers.HTMLWanted); ok && h.WantsHTML() {
+		if x.HTML, err = templates.Markdown(x.Text); err != nil {
+			return x, err
+		}
+	}
 	x.Length, x.Limit = measure(ch.Pub, x.Text)
 	return x, nil
 }

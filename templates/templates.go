@@ -27,6 +27,7 @@ const (
 	TitleFile  = "title.txt.tmpl" // title of the status post and forum topic
 	ForumFile  = "forum.md.tmpl"  // forum post linking to the status page
 	SocialFile = "social.txt.tmpl"
+	EmailFile  = "email.md.tmpl" // a mail to the announcement list (plain text, and HTML from it)
 	RFOFile    = "rfo.md.tmpl"
 	// MessageFile is the message the compose form starts with.
 	MessageFile = "message.md.tmpl"

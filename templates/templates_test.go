@@ -45,7 +45,7 @@ func TestDefaultTemplatesGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{StatusFile, TitleFile, ForumFile, SocialFile, MessageFile} {
+	for _, name := range []string{StatusFile, TitleFile, ForumFile, SocialFile, MessageFile, EmailFile} {
 		got, err := set.Render(name, sample())
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -65,7 +65,7 @@ func TestDefaultTemplatesGolden(t *testing.T) {
 		Mitigation: "We blocked the attacking networks.", FollowUp: "- Rate limits per network (Alice, 4 Dec)",
 		Timeline:         []TimelineEntry{{At: d.Incident.StartedAt, Text: "The problem began."}, {At: d.Incident.ResolvedAt, Text: "Resolved."}},
 		FirstUpdateAfter: 6 * time.Minute, UpdateCount: 3, LongestGap: 35 * time.Minute, Cadence: 30 * time.Minute, Duration: 95 * time.Minute}
-	for _, name := range []string{RFOFile, TitleFile, SocialFile, ForumFile} {
+	for _, name := range []string{RFOFile, TitleFile, SocialFile, ForumFile, EmailFile} {
 		golden.Assert(t, "rfo-"+name+".golden", mustRender(t, set, name, d))
 	}
 }
@@ -197,12 +197,12 @@ func FuzzRender(f *testing.F) {
 	f.Fuzz(func(t *testing.T, message, title string) {
 		d := sample()
 		d.Update.Message, d.Updates[1].Message, d.Incident.Title = message, message, title
-		for _, name := range []string{StatusFile, TitleFile, ForumFile, SocialFile} {
+		for _, name := range []string{StatusFile, TitleFile, ForumFile, SocialFile, EmailFile} {
 			s, err := set.Render(name, d)
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
-			if name == SocialFile || name == ForumFile {
+			if name == SocialFile || name == ForumFile || name == EmailFile {
 				if !strings.Contains(s, d.URL) {
 					t.Fatalf("%s lost the link: %q", name, s)
 				}
@@ -242,7 +242,7 @@ func TestMarkdownTemplatesEscapeTypedHTML(t *testing.T) {
 	d.Incident.Title = "IMAP <b>down</b>"
 	d.Update.Message = `<script>alert(1)</script> and <img src=x onerror=alert(2)>`
 	d.Updates[1].Message = d.Update.Message
-	for _, name := range []string{StatusFile, ForumFile} {
+	for _, name := range []string{StatusFile, ForumFile, EmailFile} {
 		out := mustRender(t, set, name, d)
 		if strings.Contains(out, "<script") || strings.Contains(out, "<img") || strings.Contains(out, "<b>") {
 			t.Errorf("%s passes typed HTML through:\n%s", name, out)

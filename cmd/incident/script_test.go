@@ -60,6 +60,9 @@ package main
 //	waitfor FILE REGEXP              wait (at most 20 s) until FILE matches REGEXP
 //	http METHOD URL [-token T] [-basic U:P] [-body FILE] [-bytes N]
 //	                                 make a request; stdout gets "STATUS BODY"
+//
+// An SMTP server for the email channel: `smtp start|count|thread|show|fail|clear`
+// (smtp_test.go).
 
 import (
 	"crypto/sha256"
@@ -132,6 +135,7 @@ func TestScripts(t *testing.T) {
 			"clock":      cmdClock,
 			"waitfor":    cmdWaitfor,
 			"http":       cmdHTTP,
+			"smtp":       cmdSMTP,
 		},
 	})
 }
