@@ -6,9 +6,16 @@
 # runs `incident retry`, and requires every update on every service exactly
 # once, nothing undelivered, and a record that loads. `go test ./...` runs 50.
 #
+# With "serve", the trials kill `incident serve` around the automatic first
+# update of an alert nobody acknowledged instead (TestKilledServeAutoPostsOnce),
+# restart it, and require that update on every service exactly once.
+#
 #	bench/crash.sh            # 500 trials
 #	bench/crash.sh 2000       # as many as you like
+#	bench/crash.sh 500 serve  # the daemon
 set -euo pipefail
 cd "$(dirname "$0")/.."
 trials=${1:-500}
-exec go test ./cmd/incident -run '^TestCrashThenRetry$' -count=1 -v -timeout 60m -crash.trials="$trials"
+test=TestCrashThenRetry
+if [ "${2:-}" = serve ]; then test=TestKilledServeAutoPostsOnce; fi
+exec go test ./cmd/incident -run "^$test\$" -count=1 -v -timeout 60m -crash.trials="$trials"
