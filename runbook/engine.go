@@ -23,6 +23,7 @@ type Draft struct {
 	StartedAt *time.Time
 	Status    string
 	Message   string
+	States    map[string]string // service id -> state (see ParseStates); the rest keep theirs or take the severity's default
 }
 
 // UsageError is a request that cannot be carried out as asked (a bad status,
@@ -137,6 +138,7 @@ func (r *Runbook) Publish(ctx context.Context, id string, d Draft, opt PublishOp
 	if d.Via != "open" {
 		upd.Services, upd.Severity, upd.StartedAt = d.Services, d.Severity, d.StartedAt
 	}
+	upd.States = nextStates(inc, d)
 	r.loadLimits(ctx)
 	prospective := Fold(inc.ID, append(slices.Clone(inc.Events), upd))
 	u := prospective.Updates[len(prospective.Updates)-1]
@@ -166,6 +168,7 @@ func (r *Runbook) Publish(ctx context.Context, id string, d Draft, opt PublishOp
 			return nil, &UsageError{err}
 		}
 		events = inc.Events
+		upd.States = nextStates(inc, d)
 	}
 	// The update's time is taken under the lock, so the log's order (which
 	// numbers the updates) is the order in which they are published.
@@ -176,7 +179,7 @@ func (r *Runbook) Publish(ctx context.Context, id string, d Draft, opt PublishOp
 		// with its update recorded, or none.
 		open := inc.Events[0]
 		open.ID, open.At = "", upd.At
-		open.Status, open.Message, open.Channels = upd.Status, upd.Message, upd.Channels
+		open.Status, open.Message, open.Channels, open.States = upd.Status, upd.Message, upd.Channels, upd.States
 		upd = open
 	}
 	if err := r.Store.Append(id, &upd); err != nil {
@@ -199,6 +202,9 @@ func (r *Runbook) checkDraft(inc *Incident, d Draft) error {
 		}
 	}
 	if err := r.CheckServices(d.Services); err != nil {
+		return err
+	}
+	if err := r.checkStates(inc, d); err != nil {
 		return err
 	}
 	if strings.TrimSpace(d.Message) == "" {

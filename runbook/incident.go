@@ -34,11 +34,16 @@ type Incident struct {
 	OpenedAt   time.Time
 	ResolvedAt time.Time // zero while open
 	OpenedBy   string
+	// States is each affected service's state as of the last public
+	// update (service id -> state); all operational once resolved.
+	States map[string]string
 
 	Updates []*Update // public updates (and RFO posts), in order
 	Notes   []Event
 	Steps   []Event
 	Events  []Event // the whole log, in order
+
+	statesSeverity string // the severity when States were last set (see nextStates)
 }
 
 // Update is one public update and the fate of its deliveries.
@@ -47,6 +52,10 @@ type Update struct {
 	Number     int // 1-based among updates (RFO posts are not numbered)
 	RFO        bool
 	Deliveries []*Delivery // in planned order: status page first
+	// States is each affected service's state set by this update (the
+	// recorded states, or the severity's default for older records); nil
+	// for RFO posts.
+	States map[string]string
 }
 
 // Delivery states.
@@ -96,6 +105,8 @@ func Fold(id string, events []Event) *Incident {
 				} else {
 					inc.ResolvedAt = time.Time{}
 				}
+				u.States = foldStates(inc, e)
+				inc.States, inc.statesSeverity = u.States, inc.Severity
 			}
 			for _, c := range e.Channels {
 				u.Deliveries = append(u.Deliveries, &Delivery{Channel: c, State: Pending})
