@@ -38,6 +38,7 @@ cadence = "30m"
 [[service]]
 id = "imap"
 name = "IMAP/POP"
+# since = 2024-03-01   # the status page's bars say "No data" before this day (default: its first incident)
 
 [[service]]
 id = "smtp"

@@ -27,6 +27,7 @@ type Summary struct {
 	Updates     int       `json:"updates"`
 	Undelivered int       `json:"undelivered"`
 	HasRFO      bool      `json:"rfo"`
+	Spans       []Span    `json:"spans,omitempty"` // the services' states over time, for the status page's timelines
 }
 
 // Open reports whether the incident is not resolved.
@@ -46,7 +47,7 @@ func Summarize(inc *Incident) Summary {
 	return Summary{ID: inc.ID, Title: inc.Title, Status: inc.Status, Severity: inc.Severity, Services: inc.Services,
 		Accounts: inc.Accounts, StartedAt: inc.StartedAt, OpenedAt: inc.OpenedAt, ResolvedAt: inc.ResolvedAt,
 		LastPublic: inc.LastPublic(), Updates: len(inc.PublicUpdates()), Undelivered: inc.Undelivered(),
-		HasRFO: len(inc.Updates) > len(inc.PublicUpdates())}
+		HasRFO: len(inc.Updates) > len(inc.PublicUpdates()), Spans: Spans(inc)}
 }
 
 // cacheStamp is the stamp a cache entry computed at start may carry: the
@@ -73,7 +74,7 @@ type cachedSummary struct {
 	Summary Summary `json:"summary"`
 }
 
-const summaryCacheVersion = 3
+const summaryCacheVersion = 4 // 4: spans
 
 // Summaries returns every incident's summary, newest first, reading only the
 // incidents that changed since the cache was written.
