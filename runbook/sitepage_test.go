@@ -3,7 +3,9 @@ package runbook
 import (
 	"context"
 	"os"
+	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -270,5 +272,43 @@ func TestSiteOnePublish(t *testing.T) {
 	}
 	if !strings.Contains(after["index.html"], "The queue is draining.") || !strings.Contains(after["index.html"], "last updated just now") {
 		t.Error("the index does not show the new update")
+	}
+}
+
+var hrefRE = regexp.MustCompile(`(?:href|src)="([^"]*)"`)
+
+// TestSiteLinks: every page links to the others relatively, so the site
+// works from file:// and from any folder of any host; every link resolves
+// to a file of the site, and nothing is loaded from elsewhere.
+func TestSiteLinks(t *testing.T) {
+	rb, _, _ := historyRunbook(t)
+	s := staticPage(t, rb)
+	if _, err := rb.BuildSite(s); err != nil {
+		t.Fatal(err)
+	}
+	files := siteFiles(t, s.Dir())
+	pages := 0
+	for name, body := range files {
+		if !strings.HasSuffix(name, ".html") {
+			continue
+		}
+		pages++
+		for _, m := range hrefRE.FindAllStringSubmatch(body, -1) {
+			link := m[1]
+			switch {
+			case strings.HasPrefix(link, "https://status.example.com/"), strings.HasPrefix(link, "mailto:"):
+				continue // the public URL (base_url) in a post's text
+			case strings.Contains(link, "://"), strings.HasPrefix(link, "/"):
+				t.Errorf("%s links to %s: not relative", name, link)
+				continue
+			}
+			target := path.Join(path.Dir(name), strings.SplitN(link, "#", 2)[0])
+			if _, ok := files[target]; !ok {
+				t.Errorf("%s links to %s, which the site does not have", name, link)
+			}
+		}
+	}
+	if pages < 10 {
+		t.Errorf("only %d pages", pages)
 	}
 }
