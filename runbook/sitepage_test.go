@@ -312,3 +312,28 @@ func TestSiteLinks(t *testing.T) {
 		t.Errorf("only %d pages", pages)
 	}
 }
+
+// subscriberChannel is a link channel people can subscribe to (an
+// announcement list).
+type subscriberChannel struct {
+	*fakeChannel
+	address string
+}
+
+func (s subscriberChannel) Subscribe() string { return s.address }
+
+// TestSiteSubscribe: the page offers the first subscribe address a link
+// channel has, beside the Atom feed.
+func TestSiteSubscribe(t *testing.T) {
+	rb := testRunbook(t, map[string]*fakeChannel{"forum": {}})
+	rb.Links = append(rb.Links, &Channel{Name: "list", Type: "email", Template: "social.txt.tmpl",
+		Pub: subscriberChannel{&fakeChannel{limit: 5000}, "status+subscribe@example.com"}})
+	open(t, rb)
+	b, err := os.ReadFile(filepath.Join(staticPage(t, rb).Dir(), "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `Subscribe: <a href="feed.atom">Atom</a> · <a href="mailto:status&#43;subscribe@example.com">email</a>`) {
+		t.Errorf("the page does not offer the list:\n%s", b)
+	}
+}

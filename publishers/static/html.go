@@ -150,7 +150,7 @@ var indexTmpl = template.Must(template.New("index").Funcs(funcs).Parse(layout + 
 {{end}}<h2>Past incidents</h2>
 {{range .Past}}<h3>{{.Date}}</h3>
 {{range .Incidents}}<article>
-<h4><a href="incidents/{{.ID}}.html">{{.Title}}</a> <span class="tag i-{{.Impact}}">{{impact .Impact}}</span></h4>
+<h4><a href="incidents/{{.ID}}.html">{{.Title}}</a> <span class="tag i-{{.Impact}}">{{impact .Impact}}</span>{{if .Open}} <span class="meta">· open, last updated {{ago .LastUpdate}}</span>{{end}}</h4>
 {{range .Updates}}{{template "update" .}}{{end}}
 {{if .RFOURL}}<p><a href="incidents/{{.ID}}-rfo.html">Reason For Outage</a></p>
 {{end}}</article>

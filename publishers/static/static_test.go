@@ -163,3 +163,60 @@ func TestGitPush(t *testing.T) {
 		t.Errorf("commit message %q", msg)
 	}
 }
+
+// TestPageOptions: the refresh key, and the email subscribe link (an
+// address or an http(s) URL; anything else is not shown).
+func TestPageOptions(t *testing.T) {
+	prim, md := publisherstest.Decode(t, "type = \"static\"\nrefresh = \"1s\"\n")
+	if _, err := New(prim, md, publisherstest.Env(t, "status page", nil)); err == nil || !strings.Contains(err.Error(), "refresh") {
+		t.Errorf("refresh = 1s: %v", err)
+	}
+	cases := []struct{ subscribe, want, not string }{
+		{"status-subscribe@example.com", `<a href="mailto:status-subscribe@example.com">email</a>`, ""},
+		{"https://lists.example.com/subscribe/status", `<a href="https://lists.example.com/subscribe/status">email</a>`, ""},
+		{"javascript:alert(1)", "", ">email</a>"},
+		{"", "", ">email</a>"},
+	}
+	for _, c := range cases {
+		p, _ := newStatic(t, "type = \"static\"\nrefresh = \"5m\"\n")
+		src := withSource(p)
+		inner := p.source
+		p.SetSource(func() (*SiteData, error) {
+			d, err := inner()
+			d.Subscribe = c.subscribe
+			return d, err
+		})
+		src.publish(t, publisherstest.Post(1, "x"))
+		b, _ := os.ReadFile(filepath.Join(p.Dir(), "index.html"))
+		page := string(b)
+		if !strings.Contains(page, `<meta http-equiv="refresh" content="300">`) {
+			t.Error("no refresh")
+		}
+		if c.want != "" && !strings.Contains(page, c.want) {
+			t.Errorf("subscribe %q: the page lacks %s", c.subscribe, c.want)
+		}
+		if c.not != "" && strings.Contains(page, c.not) {
+			t.Errorf("subscribe %q: the page shows an email link", c.subscribe)
+		}
+	}
+}
+
+// TestBannerAndIndicator: Statuspage's words and indicator for the worst
+// state.
+func TestBannerAndIndicator(t *testing.T) {
+	for state, want := range map[string][2]string{
+		publishers.Operational:         {"All Systems Operational", "none"},
+		publishers.UnderMaintenance:    {"Service Under Maintenance", "maintenance"},
+		publishers.DegradedPerformance: {"Partially Degraded Service", "minor"},
+		publishers.PartialOutage:       {"Partial System Outage", "major"},
+		publishers.MajorOutage:         {"Major System Outage", "critical"},
+	} {
+		if got := [2]string{banner(state), indicator(state)}; got != want {
+			t.Errorf("%s: %v, want %v", state, got, want)
+		}
+	}
+	d := &SiteData{Services: []publishers.ServiceTimeline{{State: publishers.DegradedPerformance}, {State: publishers.MajorOutage}, {State: publishers.Operational}}}
+	if d.worstState() != publishers.MajorOutage {
+		t.Errorf("worst = %s", d.worstState())
+	}
+}
