@@ -98,7 +98,7 @@ func spTimePtr(t time.Time) *string {
 }
 
 // writeJSON writes status.json and the Statuspage-schema files.
-func (p *Publisher) writeJSON(d *SiteData, sync bool) error {
+func (p *Publisher) writeJSON(d *SiteData, w *files) error {
 	files := map[string]any{"status.json": p.statusJSON(d)}
 	sum := p.summary(d)
 	files["api/v2/summary.json"] = sum
@@ -108,7 +108,7 @@ func (p *Publisher) writeJSON(d *SiteData, sync bool) error {
 		if err != nil {
 			return err
 		}
-		if err := write(p.dir, name, append(b, '\n'), sync); err != nil {
+		if err := w.write(p.dir, name, append(b, '\n')); err != nil {
 			return err
 		}
 	}

@@ -63,12 +63,12 @@ func serviceFeed(id string) string {
 
 // writeFeeds writes feed.atom (every update) and one feed per service (the
 // updates of incidents affecting it).
-func (p *Publisher) writeFeeds(d *SiteData, sync bool) error {
-	if err := p.writeFeed(d, "feed.atom", p.org+" status", "", sync); err != nil {
+func (p *Publisher) writeFeeds(d *SiteData, w *files) error {
+	if err := p.writeFeed(d, "feed.atom", p.org+" status", "", w); err != nil {
 		return err
 	}
 	for _, s := range d.Services {
-		if err := p.writeFeed(d, serviceFeed(s.ID), p.org+" status: "+s.Name, s.ID, sync); err != nil {
+		if err := p.writeFeed(d, serviceFeed(s.ID), p.org+" status: "+s.Name, s.ID, w); err != nil {
 			return err
 		}
 	}
@@ -77,7 +77,7 @@ func (p *Publisher) writeFeeds(d *SiteData, sync bool) error {
 
 // writeFeed writes one feed: the newest FeedEntries updates of the
 // incidents affecting service ("" for all).
-func (p *Publisher) writeFeed(d *SiteData, name, title, service string, sync bool) error {
+func (p *Publisher) writeFeed(d *SiteData, name, title, service string, w *files) error {
 	base := p.baseURL
 	feedID := "urn:incident:status:" + strings.ReplaceAll(strings.ToLower(p.org), " ", "-")
 	if service != "" {
@@ -131,5 +131,5 @@ func (p *Publisher) writeFeed(d *SiteData, name, title, service string, sync boo
 		return err
 	}
 	b.WriteByte('\n')
-	return write(p.dir, name, b.Bytes(), sync)
+	return w.write(p.dir, name, b.Bytes())
 }

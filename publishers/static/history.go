@@ -70,11 +70,11 @@ func months(d *SiteData) []monthLink {
 }
 
 // writeMonth writes history/KEY.html into the site.
-func (p *Publisher) writeMonth(d *SiteData, key string, sync bool) error {
-	return p.renderMonth(p.dir, d, key, months(d), sync)
+func (p *Publisher) writeMonth(d *SiteData, key string, w *files) error {
+	return p.renderMonth(p.dir, d, key, months(d), w)
 }
 
-func (p *Publisher) renderMonth(dir string, d *SiteData, key string, ms []monthLink, sync bool) error {
+func (p *Publisher) renderMonth(dir string, d *SiteData, key string, ms []monthLink, w *files) error {
 	m := &monthView{Key: key, Name: monthName(key)}
 	for i, x := range ms {
 		if x.Key != key {
@@ -94,18 +94,18 @@ func (p *Publisher) renderMonth(dir string, d *SiteData, key string, ms []monthL
 	}
 	v := p.base("Incident history: "+m.Name+" · "+p.org, "../", d)
 	v.Month = m
-	return p.renderIn(dir, filepath.Join("history", key+".html"), p.pages.month, v, sync)
+	return p.renderIn(dir, filepath.Join("history", key+".html"), p.pages.month, v, w)
 }
 
 // writeHistoryIndex writes history/index.html into the site.
-func (p *Publisher) writeHistoryIndex(d *SiteData, sync bool) error {
-	return p.renderHistoryIndex(p.dir, d, months(d), sync)
+func (p *Publisher) writeHistoryIndex(d *SiteData, w *files) error {
+	return p.renderHistoryIndex(p.dir, d, months(d), w)
 }
 
-func (p *Publisher) renderHistoryIndex(dir string, d *SiteData, ms []monthLink, sync bool) error {
+func (p *Publisher) renderHistoryIndex(dir string, d *SiteData, ms []monthLink, w *files) error {
 	v := p.base("Incident history · "+p.org, "../", d)
 	v.Months = ms
-	return p.renderIn(dir, filepath.Join("history", "index.html"), p.pages.months, v, sync)
+	return p.renderIn(dir, filepath.Join("history", "index.html"), p.pages.months, v, w)
 }
 
 // writeHistory renders every month and the index into a staging folder
@@ -116,13 +116,14 @@ func (p *Publisher) writeHistory(d *SiteData) error {
 		return err
 	}
 	ms := months(d)
+	w := &files{}
 	for _, m := range ms {
-		if err := p.renderMonth(stage, d, m.Key, ms, false); err != nil {
+		if err := p.renderMonth(stage, d, m.Key, ms, w); err != nil {
 			os.RemoveAll(stage)
 			return err
 		}
 	}
-	if err := p.renderHistoryIndex(stage, d, ms, false); err != nil {
+	if err := p.renderHistoryIndex(stage, d, ms, w); err != nil {
 		os.RemoveAll(stage)
 		return err
 	}

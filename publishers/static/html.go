@@ -255,7 +255,7 @@ func ago(d time.Duration) string {
 }
 
 // writeIndex renders index.html.
-func (p *Publisher) writeIndex(d *SiteData, sync bool) error {
+func (p *Publisher) writeIndex(d *SiteData, w *files) error {
 	v := p.base(p.org+" status", "", d)
 	v.Data, v.Worst = d, d.worstState()
 	v.Banner = banner(v.Worst)
@@ -264,7 +264,7 @@ func (p *Publisher) writeIndex(d *SiteData, sync bool) error {
 		v.Services = append(v.Services, row(s, d.Zone))
 	}
 	v.Past = past(d)
-	return p.renderTo("index.html", p.pages.index, v, sync)
+	return p.renderTo("index.html", p.pages.index, v, w)
 }
 
 // past groups the incidents of the last PastDays days by the day they
@@ -286,17 +286,17 @@ func past(d *SiteData) []pastDay {
 	return out
 }
 
-func (p *Publisher) renderTo(rel string, t *template.Template, v view, sync bool) error {
-	return p.renderIn(p.dir, rel, t, v, sync)
+func (p *Publisher) renderTo(rel string, t *template.Template, v view, w *files) error {
+	return p.renderIn(p.dir, rel, t, v, w)
 }
 
 // renderIn renders v into dir/rel (the site, or a build's staging folder).
-func (p *Publisher) renderIn(dir, rel string, t *template.Template, v view, sync bool) error {
+func (p *Publisher) renderIn(dir, rel string, t *template.Template, v view, w *files) error {
 	var b bytes.Buffer
 	if err := t.Execute(&b, v); err != nil {
 		return err
 	}
-	return write(dir, rel, b.Bytes(), sync)
+	return w.write(dir, rel, b.Bytes())
 }
 
 // pageView is an incident page's view.
@@ -318,42 +318,8 @@ func (p *Publisher) renderPage(dir, name string, t *template.Template, pg *Page,
 	return os.WriteFile(filepath.Join(dir, name), b.Bytes(), 0o644)
 }
 
-func (p *Publisher) writePage(rel string, t *template.Template, pg *Page, inc publishers.Incident, sync bool) error {
-	return p.renderTo(rel, t, p.pageView(pg, inc), sync)
-}
-
-// write writes dir/rel through a temp file and a rename, so a reader never
-// sees half a page; with sync it also survives a power cut. A full build
-// skips the per-file sync: it is cheap to run again.
-func write(dir, rel string, data []byte, sync bool) error {
-	p := filepath.Join(dir, rel)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return err
-	}
-	if sync {
-		if err := f.Sync(); err != nil {
-			f.Close()
-			os.Remove(f.Name())
-			return err
-		}
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), p)
+func (p *Publisher) writePage(rel string, t *template.Template, pg *Page, inc publishers.Incident, w *files) error {
+	return p.renderTo(rel, t, p.pageView(pg, inc), w)
 }
 
 func titleCase(s string) string {

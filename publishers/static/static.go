@@ -179,17 +179,22 @@ func (p *Publisher) Publish(ctx context.Context, post publishers.Post) (publishe
 	if post.Kind == publishers.KindRFO {
 		tmpl = p.pages.rfo
 	}
-	if err := p.writePage(pagePath(post.Incident.ID, post.Kind), tmpl, pg, post.Incident, true); err != nil {
+	w := &files{sync: true}
+	defer w.abort()
+	if err := p.writePage(pagePath(post.Incident.ID, post.Kind), tmpl, pg, post.Incident, w); err != nil {
 		return publishers.Receipt{}, err
 	}
 	d, err := p.data()
 	if err != nil {
 		return publishers.Receipt{}, err
 	}
-	if err := p.writeShared(d, true); err != nil {
+	if err := p.writeShared(d, w); err != nil {
 		return publishers.Receipt{}, err
 	}
-	if err := p.writeMonth(d, monthOf(post.Incident.StartedAt, d.Zone), true); err != nil {
+	if err := p.writeMonth(d, monthOf(post.Incident.StartedAt, d.Zone), w); err != nil {
+		return publishers.Receipt{}, err
+	}
+	if err := w.commit(); err != nil {
 		return publishers.Receipt{}, err
 	}
 	if p.gitPush {
@@ -265,7 +270,7 @@ func (b *Builder) Finish() error {
 	if err != nil {
 		return err
 	}
-	if err := b.p.writeShared(d, false); err != nil {
+	if err := b.p.writeShared(d, &files{}); err != nil {
 		return err
 	}
 	return b.p.writeHistory(d)
@@ -303,17 +308,17 @@ func (b *Builder) Pages() int { return b.n }
 
 // writeShared writes the files every publish changes: index.html,
 // status.json, the feeds, api/v2/*.json and history/index.html.
-func (p *Publisher) writeShared(d *SiteData, sync bool) error {
-	if err := p.writeIndex(d, sync); err != nil {
+func (p *Publisher) writeShared(d *SiteData, w *files) error {
+	if err := p.writeIndex(d, w); err != nil {
 		return err
 	}
-	if err := p.writeFeeds(d, sync); err != nil {
+	if err := p.writeFeeds(d, w); err != nil {
 		return err
 	}
-	if err := p.writeJSON(d, sync); err != nil {
+	if err := p.writeJSON(d, w); err != nil {
 		return err
 	}
-	return p.writeHistoryIndex(d, sync)
+	return p.writeHistoryIndex(d, w)
 }
 
 func (p *Publisher) push(ctx context.Context, msg string) error {
