@@ -2,8 +2,10 @@ package runbook
 
 import (
 	"errors"
+	"runtime"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/incident-cli/incident/publishers"
@@ -45,11 +47,7 @@ func (r *Runbook) SiteData(s *static.Publisher) (*static.SiteData, error) {
 		}
 		return public[i].ID > public[j].ID
 	})
-	loaded := map[string]*static.Entry{}
-	load := func(sm Summary) (*static.Entry, error) {
-		if e, ok := loaded[sm.ID]; ok {
-			return e, nil
-		}
+	entry := func(sm Summary) (*static.Entry, error) {
 		inc, err := r.Store.Load(sm.ID)
 		if errors.Is(err, ErrUnknownIncident) {
 			return nil, nil // removed since the summaries were read
@@ -58,11 +56,11 @@ func (r *Runbook) SiteData(s *static.Publisher) (*static.SiteData, error) {
 			return nil, err
 		}
 		e := static.EntryOf(r.postIncident(inc), s.URLFor(sm.ID, publishers.KindUpdate))
-		loaded[sm.ID] = &e
 		return &e, nil
 	}
 	past := now.Add(-time.Duration(static.PastDays+1) * 24 * time.Hour)
 	resolved := 0
+	var shown []Summary
 	for _, sm := range public {
 		show := sm.Open() || sm.StartedAt.After(past)
 		if !sm.Open() && resolved < static.History {
@@ -70,10 +68,22 @@ func (r *Runbook) SiteData(s *static.Publisher) (*static.SiteData, error) {
 			resolved++
 		}
 		if show {
-			if _, err := load(sm); err != nil {
-				return nil, err
-			}
+			shown = append(shown, sm)
 		}
+	}
+	loaded, err := loadEntries(shown, entry)
+	if err != nil {
+		return nil, err
+	}
+	load := func(sm Summary) (*static.Entry, error) {
+		if e, ok := loaded[sm.ID]; ok {
+			return e, nil
+		}
+		e, err := entry(sm)
+		if e != nil {
+			loaded[sm.ID] = e
+		}
+		return e, err
 	}
 	if err := feedIncidents(public, "", load); err != nil {
 		return nil, err
@@ -95,6 +105,38 @@ func (r *Runbook) SiteData(s *static.Publisher) (*static.SiteData, error) {
 		d.Incidents = append(d.Incidents, *e)
 	}
 	return d, nil
+}
+
+// loadEntries loads the incidents' entries on every core.
+func loadEntries(sums []Summary, entry func(Summary) (*static.Entry, error)) (map[string]*static.Entry, error) {
+	entries := make([]*static.Entry, len(sums))
+	errs := make([]error, len(sums))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), max(len(sums), 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				entries[i], errs[i] = entry(sums[i])
+			}
+		}()
+	}
+	for i := range sums {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	out := make(map[string]*static.Entry, len(sums))
+	for i, sm := range sums {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		if entries[i] != nil {
+			out[sm.ID] = entries[i]
+		}
+	}
+	return out, nil
 }
 
 // feedIncidents loads the incidents holding the newest static.FeedEntries
