@@ -64,6 +64,7 @@ name = "status page"
 dir = "site"           # static: where the HTML, feed.atom and status.json go
 # base_url = "https://status.example.com"   # public URL, for links
 # git_push = false     # commit and push the site after each publish
+# refresh = "5m"       # browsers reload the index and incident pages this often
 
 # WordPress instead:
 # type = "wordpress"

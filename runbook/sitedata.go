@@ -1,7 +1,6 @@
 package runbook
 
 import (
-	"errors"
 	"runtime"
 	"slices"
 	"sort"
@@ -31,7 +30,9 @@ func (r *Runbook) connectSite() {
 func (r *Runbook) SiteData(s *static.Publisher) (*static.SiteData, error) {
 	sums, err := r.Summaries()
 	if err != nil {
-		return nil, err
+		// A damaged record elsewhere (list and show report it) must not
+		// stop this update from reaching the page: read what can be read.
+		sums = r.readableSummaries()
 	}
 	now := r.Now()
 	d := &static.SiteData{Now: now, Zone: r.Zones[0], Services: r.Timelines(sums, now), Subscribe: r.subscribeAddress()}
@@ -49,11 +50,8 @@ func (r *Runbook) SiteData(s *static.Publisher) (*static.SiteData, error) {
 	})
 	entry := func(sm Summary) (*static.Entry, error) {
 		inc, err := r.Store.Load(sm.ID)
-		if errors.Is(err, ErrUnknownIncident) {
-			return nil, nil // removed since the summaries were read
-		}
 		if err != nil {
-			return nil, err
+			return nil, nil // removed, or damaged, since the summaries were read: shown without its updates
 		}
 		e := static.EntryOf(r.postIncident(inc), s.URLFor(sm.ID, publishers.KindUpdate))
 		return &e, nil
@@ -184,6 +182,19 @@ func (r *Runbook) summaryEntry(sm Summary, url string) static.Entry {
 		e.ResolvedAt = &t
 	}
 	return e
+}
+
+// readableSummaries summarizes every incident that can be read, leaving
+// out those whose record is damaged.
+func (r *Runbook) readableSummaries() []Summary {
+	ids, _ := r.Store.IDs()
+	var out []Summary
+	for _, id := range ids {
+		if inc, err := r.Store.Load(id); err == nil {
+			out = append(out, Summarize(inc))
+		}
+	}
+	return out
 }
 
 // subscribeAddress is where the page says people can subscribe by email:

@@ -337,3 +337,30 @@ func TestSiteSubscribe(t *testing.T) {
 		t.Errorf("the page does not offer the list:\n%s", b)
 	}
 }
+
+// TestSiteSurvivesADamagedRecord: a damaged event file in another incident
+// (which list and show report) does not stop an update from reaching the
+// page; the damaged incident is left out until it is repaired.
+func TestSiteSurvivesADamagedRecord(t *testing.T) {
+	rb := testRunbook(t, nil)
+	ctx := context.Background()
+	a, err := rb.Publish(ctx, "", Draft{Via: "open", Title: "Broken record", Status: Investigating, Message: "A."}, PublishOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := rb.Publish(ctx, "", Draft{Via: "open", Title: "Webmail slow", Status: Investigating, Message: "B."}, PublishOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(rb.Store.Dir, a.Incident.ID, "20990101T000000.000000000Z-note-zzzzzz.toml"), []byte("kind = \n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := rb.Publish(ctx, b.Incident.ID, Draft{Via: "update", Status: Identified, Message: "Found the cause of B."}, PublishOptions{})
+	if err != nil || res.Failed() > 0 {
+		t.Fatalf("update: %v %+v", err, res)
+	}
+	index, _ := os.ReadFile(filepath.Join(staticPage(t, rb).Dir(), "index.html"))
+	if !strings.Contains(string(index), "Found the cause of B.") || strings.Contains(string(index), "Broken record") {
+		t.Errorf("index after the update:\n%s", index)
+	}
+}
