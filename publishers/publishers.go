@@ -71,6 +71,11 @@ type Incident struct {
 	ResolvedAt time.Time // zero while open
 	Updates    []Update  // oldest first; the last is the one being published
 	RFO        *Update   // the published or edited RFO, if any
+	// States is each affected service's state (service id -> one of
+	// States) as of the last update: what a status page with components
+	// shows. Every affected service has one; all are operational once
+	// resolved.
+	States map[string]string
 }
 
 // Update is one public update of an incident.
@@ -81,6 +86,7 @@ type Update struct {
 	HTML    string // Message as HTML, escaped
 	At      time.Time
 	Author  string
+	States  map[string]string // service id -> state set by this update
 }
 
 // Service is one service (component) named in the runbook.
@@ -125,9 +131,10 @@ type HTMLWanted interface {
 	WantsHTML() bool
 }
 
-// Subscriber is implemented by channels people can subscribe to (an email
-// announcement list). Subscribe returns where: a mailto: or https: URL for
-// the status page to show under "Subscribe", or "" when not configured.
+// Subscriber is implemented by channels that people can subscribe to
+// themselves, such as an announcement mailing list. Subscribe returns what
+// the status page offers under "Subscribe": an address (list@example.com)
+// or an http(s) URL of the list's subscribe page; "" when none.
 type Subscriber interface {
 	Subscribe() string
 }

@@ -273,7 +273,7 @@ func (r *Runbook) buildChannels(c *Config, md toml.MetaData, opt Options, file s
 		case table == "alerts.route" || strings.HasPrefix(table, "alerts.route#"):
 			return routeKeys
 		case table == "service" || strings.HasPrefix(table, "service#"):
-			return []string{"id", "name"}
+			return []string{"id", "name", "since"}
 		case table == "status_page":
 			return append([]string{"type"}, types[r.StatusPage.Type].keys...)
 		case strings.HasPrefix(table, "channel#"):

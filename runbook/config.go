@@ -30,6 +30,10 @@ type Config struct {
 type Service struct {
 	ID   string `toml:"id"`
 	Name string `toml:"name"`
+	// Since is when the service began, for its 90-day bars: days before it
+	// say "No data exists for this day". Default: its first mention in the
+	// record.
+	Since Date `toml:"since"`
 }
 
 // Duration is a time.Duration written as "15m" in TOML.

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func writeRunbook(t *testing.T, config string) Location {
@@ -31,6 +32,7 @@ func TestConfigErrors(t *testing.T) {
 		{"link type as status page", "[status_page]\ntype = \"bogus\"\n", []string{"unknown type"}},
 		{"zone", "zones = [\"Mars/Olympus\"]\n", []string{"unknown time zone"}},
 		{"duplicate service", "[[service]]\nid = \"a\"\n[[service]]\nid = \"a\"\n", []string{"appears twice"}},
+		{"bad since", "[[service]]\nid = \"imap\"\nsince = \"March 2024\"\n", []string{"incident.toml:3", "\"March 2024\" is not a date: write it like 2024-03-01"}},
 		{"plain http base url", "[status_page]\ntype = \"static\"\nbase_url = \"http://status.example.com\"\n", []string{"plain http is allowed only to loopback"}},
 	}
 	for _, tt := range tests {
@@ -120,5 +122,25 @@ func TestPermissionWarning(t *testing.T) {
 	os.Chmod(cfg, 0o666)
 	if w := open().PermissionWarning(); !strings.Contains(w, "writable by group or others") || !strings.Contains(w, "chmod go-w") {
 		t.Errorf("world-writable config: %q", w)
+	}
+}
+
+// TestServiceSince: a service's since is a TOML date or a date string.
+func TestServiceSince(t *testing.T) {
+	rb, err := Open(writeRunbook(t, "zones = [\"Europe/Oslo\"]\n[[service]]\nid = \"imap\"\nsince = 2024-03-01\n[[service]]\nid = \"smtp\"\nsince = \"2025-01-31\"\n[[service]]\nid = \"web\"\n"),
+		Options{Getenv: func(string) string { return "" }, StateDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []string{}
+	for _, s := range rb.Config.Services {
+		if s.Since.IsZero() {
+			got = append(got, "-")
+		} else {
+			got = append(got, s.Since.In(rb.Zones[0]).Format(time.RFC3339))
+		}
+	}
+	if want := "2024-03-01T00:00:00+01:00 2025-01-31T00:00:00+01:00 -"; strings.Join(got, " ") != want {
+		t.Errorf("since = %v, want %s", got, want)
 	}
 }

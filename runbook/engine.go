@@ -31,6 +31,7 @@ type Draft struct {
 	// itself: AutomaticAuthor, the timed action's key (which settles its
 	// claim), and why it was due.
 	Author, Action, Reason string
+	States                 map[string]string // service id -> state (see ParseStates); the rest keep theirs or take the severity's default
 }
 
 // UsageError is a request that cannot be carried out as asked (a bad status,
@@ -157,6 +158,7 @@ func (r *Runbook) Publish(ctx context.Context, id string, d Draft, opt PublishOp
 	if d.Via != "open" {
 		upd.Services, upd.Severity, upd.StartedAt = d.Services, d.Severity, d.StartedAt
 	}
+	upd.States = nextStates(inc, d)
 	r.loadLimits(ctx)
 	prospective := Fold(inc.ID, append(slices.Clone(inc.Events), upd))
 	u := prospective.Updates[len(prospective.Updates)-1]
@@ -176,7 +178,7 @@ func (r *Runbook) Publish(ctx context.Context, id string, d Draft, opt PublishOp
 		open := inc.Events[0]
 		open.ID, open.At = "", r.Now()
 		open.Status, open.Message, open.Channels = upd.Status, upd.Message, upd.Channels
-		open.Phase, open.Step, open.Run = upd.Phase, upd.Step, upd.Run
+		open.Phase, open.Step, open.Run, open.States = upd.Phase, upd.Step, upd.Run, upd.States
 		if id, unlock, err = r.Store.Create(id, &open); err != nil {
 			return nil, err
 		}
@@ -196,6 +198,7 @@ func (r *Runbook) Publish(ctx context.Context, id string, d Draft, opt PublishOp
 		if err := r.checkDraft(inc, d); err != nil {
 			return nil, &UsageError{err}
 		}
+		upd.States = nextStates(inc, d)
 		// The update's time is taken under the lock, so the log's order
 		// (which numbers the updates) is the order in which they are
 		// published.
@@ -222,6 +225,9 @@ func (r *Runbook) checkDraft(inc *Incident, d Draft) error {
 		}
 	}
 	if err := r.CheckServices(d.Services); err != nil {
+		return err
+	}
+	if err := r.checkStates(inc, d); err != nil {
 		return err
 	}
 	if strings.TrimSpace(d.Message) == "" {

@@ -45,6 +45,11 @@ type Event struct {
 	Message  string   `toml:"message,omitempty"`
 	Post     string   `toml:"post,omitempty"`     // "update" (default) or "rfo"
 	Channels []string `toml:"channels,omitempty"` // planned deliveries, status page first
+	// States is each affected service's state as of this update (service
+	// id -> operational, degraded_performance, ...). Records written
+	// before it existed have none: their services take the severity's
+	// default (see DefaultState).
+	States map[string]string `toml:"states,omitempty"`
 
 	// delivered, failed
 	Update    string              `toml:"update,omitempty"` // the update event's ID

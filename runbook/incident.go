@@ -40,6 +40,9 @@ type Incident struct {
 	OpenedAt   time.Time
 	ResolvedAt time.Time // zero while open
 	OpenedBy   string
+	// States is each affected service's state as of the last public
+	// update (service id -> state); all operational once resolved.
+	States map[string]string
 
 	Updates []*Update // public updates (and RFO posts), in order
 	Notes   []Event
@@ -57,6 +60,8 @@ type Incident struct {
 	DismissedAt  time.Time // when it was closed privately
 	DismissedBy  string
 	Reason       string // why it was dismissed ("flap", "recovered after 3 min")
+
+	statesSeverity string // the severity when States were last set (see nextStates)
 }
 
 // Update is one public update and the fate of its deliveries.
@@ -65,6 +70,10 @@ type Update struct {
 	Number     int // 1-based among updates (RFO posts are not numbered)
 	RFO        bool
 	Deliveries []*Delivery // in planned order: status page first
+	// States is each affected service's state set by this update (the
+	// recorded states, or the severity's default for older records); nil
+	// for RFO posts.
+	States map[string]string
 }
 
 // Delivery states.
@@ -143,6 +152,8 @@ func Fold(id string, events []Event) *Incident {
 				} else {
 					inc.ResolvedAt = time.Time{}
 				}
+				u.States = foldStates(inc, e)
+				inc.States, inc.statesSeverity = u.States, inc.Severity
 			}
 			for _, c := range e.Channels {
 				u.Deliveries = append(u.Deliveries, &Delivery{Channel: c, State: Pending})

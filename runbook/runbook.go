@@ -184,6 +184,7 @@ func Open(loc Location, opt Options) (*Runbook, error) {
 		return nil, err
 	}
 	r.Store = &Store{Dir: filepath.Join(loc.Dir, "incidents"), CacheDir: opt.StateDir, Unique: cfg.Sync.Git}
+	r.connectSite()
 	if cfg.Sync.Git {
 		r.Sync = &Sync{Dir: loc.Dir, Timeout: cfg.Sync.Timeout.Duration, Pushes: cfg.Sync.Pushes}
 		if r.Sync.Timeout == 0 {

@@ -38,6 +38,7 @@ cadence = "30m"
 [[service]]
 id = "imap"
 name = "IMAP/POP"
+# since = 2024-03-01   # the status page's bars say "No data" before this day (default: its first incident)
 
 [[service]]
 id = "smtp"
@@ -63,6 +64,7 @@ name = "status page"
 dir = "site"           # static: where the HTML, feed.atom and status.json go
 # base_url = "https://status.example.com"   # public URL, for links
 # git_push = false     # commit and push the site after each publish
+# refresh = "5m"       # browsers reload the index and incident pages this often
 
 # WordPress instead:
 # type = "wordpress"

@@ -39,6 +39,7 @@ type Summary struct {
 	AckedBy     string    `json:"acked_by,omitempty"`
 	AutoPostAt  time.Time `json:"auto_post_at,omitzero"` // when the automatic first update is due
 	Private     bool      `json:"private,omitempty"`     // nothing published yet
+	Spans       []Span    `json:"spans,omitempty"`       // the services' states over time, for the status page's timelines
 }
 
 // Open reports whether the incident is neither resolved nor dismissed.
@@ -58,7 +59,7 @@ func Summarize(inc *Incident) Summary {
 	s := Summary{ID: inc.ID, Title: inc.Title, Status: inc.Status, Severity: inc.Severity, Services: inc.Services,
 		Accounts: inc.Accounts, StartedAt: inc.StartedAt, OpenedAt: inc.OpenedAt, ResolvedAt: inc.ResolvedAt,
 		LastPublic: inc.LastPublic(), Updates: len(inc.PublicUpdates()), Undelivered: inc.Undelivered(),
-		HasRFO:    len(inc.Updates) > len(inc.PublicUpdates()),
+		HasRFO: len(inc.Updates) > len(inc.PublicUpdates()), Spans: Spans(inc),
 		FromAlert: inc.FromAlert, Firing: len(inc.Firing()), RecoveredAt: inc.RecoveredAt(), AckedAt: inc.AckedAt, AckedBy: inc.AckedBy,
 		Private: inc.Private()}
 	for _, a := range inc.Alerts {
@@ -98,7 +99,7 @@ type cachedSummary struct {
 	Summary Summary `json:"summary"`
 }
 
-const summaryCacheVersion = 5
+const summaryCacheVersion = 6 // 5: alerts, 6: spans
 
 // Summaries returns every incident's summary, newest first, reading only the
 // incidents that changed since the cache was written.

@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/incident-cli/incident/publishers"
 	"github.com/incident-cli/incident/runbook"
 )
 
@@ -44,6 +45,22 @@ func (a *app) completeFlags(c *cobra.Command) {
 	}
 	if c.Flags().Lookup("severity") != nil {
 		_ = c.RegisterFlagCompletionFunc("severity", fixed(runbook.Severities...))
+	}
+	if c.Flags().Lookup("state") != nil {
+		_ = c.RegisterFlagCompletionFunc("state", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			a.noPull = true
+			rb, err := a.runbook()
+			if err != nil {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			var out []string
+			for _, s := range rb.Config.Services {
+				for _, st := range publishers.States {
+					out = append(out, s.ID+"="+st+"\t"+rb.ServiceName(s.ID)+": "+publishers.StateWords(st))
+				}
+			}
+			return out, cobra.ShellCompDirectiveNoFileComp
+		})
 	}
 	if c.Flags().Lookup("service") != nil {
 		_ = c.RegisterFlagCompletionFunc("service", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {

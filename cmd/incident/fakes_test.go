@@ -576,6 +576,22 @@ func cmdFakes(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Check(err)
 			f.Clear()
 		}
+	case "components": // components statuspage CMP=STATUS...: the latest incident's component statuses
+		if len(args) < 3 || args[1] != "statuspage" {
+			ts.Fatalf("usage: fakes components statuspage CMP=STATUS...")
+		}
+		incs := s.sp.Incidents()
+		var err error
+		if len(incs) == 0 {
+			err = errors.New("statuspage holds no incident")
+		}
+		for _, kv := range args[2:] {
+			cmp, want, _ := strings.Cut(kv, "=")
+			if err == nil && incs[len(incs)-1].Components[cmp] != want {
+				err = fmt.Errorf("statuspage component %s is %q, want %q (components %v)", cmp, incs[len(incs)-1].Components[cmp], want, incs[len(incs)-1].Components)
+			}
+		}
+		check(err)
 	case "dump": // dump NAME: what it holds, to stdout
 		argn(2, "dump NAME")
 		ps, err := s.posts(args[1])

@@ -20,6 +20,7 @@ type publishFlags struct {
 	status   string
 	message  string
 	accounts int
+	states   []string // --state SERVICE=STATE
 	yes      bool
 	dryRun   bool
 }
@@ -30,6 +31,11 @@ func (f *publishFlags) register(c *cobra.Command, withStatus bool) {
 	}
 	c.Flags().StringVarP(&f.message, "message", "m", "", "the update's text (Markdown)")
 	c.Flags().IntVar(&f.accounts, "accounts", 0, "estimate of accounts affected")
+	stateHelp := "an affected service's state, SERVICE=STATE (repeatable): operational, degraded_performance, partial_outage, major_outage, under_maintenance; default from the severity"
+	if !withStatus {
+		stateHelp = "SERVICE=operational (repeatable): closing sets every service operational"
+	}
+	c.Flags().StringArrayVar(&f.states, "state", nil, stateHelp)
 	c.Flags().BoolVarP(&f.yes, "yes", "y", false, "publish without the confirm step")
 	c.Flags().BoolVar(&f.dryRun, "dry-run", false, "render every channel's text with its length and publish nothing")
 }
@@ -46,11 +52,25 @@ func accountsPtr(c *cobra.Command, f *publishFlags) (*int, error) {
 	return &v, nil
 }
 
+// parsedStates returns the --state values as service id -> state.
+func (f *publishFlags) parsedStates() (map[string]string, error) {
+	m, err := runbook.ParseStates(f.states)
+	if err != nil {
+		return nil, usageErrorf("%v", err)
+	}
+	return m, nil
+}
+
 // publish runs one publish and prints what happened. id is "" for open.
 func (a *app) publish(c *cobra.Command, id string, d runbook.Draft, f *publishFlags) error {
 	rb, err := a.runbook()
 	if err != nil {
 		return err
+	}
+	if d.States == nil {
+		if d.States, err = f.parsedStates(); err != nil {
+			return err
+		}
 	}
 	if !f.yes && !f.dryRun {
 		if !a.canPrompt() {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -57,7 +58,7 @@ func (a *app) newSiteCmd() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(c.ErrOrStderr(), "serving %s on http://%s/ (Ctrl-C stops)\n", s.Dir(), ln.Addr())
-			srv := &http.Server{Handler: http.FileServer(http.Dir(s.Dir())), ReadHeaderTimeout: 5 * time.Second}
+			srv := &http.Server{Handler: noDotfiles(http.FileServer(http.Dir(s.Dir()))), ReadHeaderTimeout: 5 * time.Second}
 			go func() {
 				<-c.Context().Done()
 				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -85,4 +86,18 @@ func (a *app) staticPage() (*static.Publisher, error) {
 		return nil, fmt.Errorf("the status page is of type %q: `incident site` renders only the built-in static page", rb.StatusPage.Type)
 	}
 	return s, nil
+}
+
+// noDotfiles answers 404 for any path with a dot-segment: the site's lock
+// and a build's staging folders are never served.
+func noDotfiles(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for _, seg := range strings.Split(r.URL.Path, "/") {
+			if strings.HasPrefix(seg, ".") {
+				http.NotFound(w, r)
+				return
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
 }

@@ -292,3 +292,55 @@ func TestUpdateWalkKilledAfterPublishing(t *testing.T) {
 		t.Errorf("%d updates, want 2", n)
 	}
 }
+
+// TestUpdateStatesAccessible publishes an update at a screen-reader
+// terminal: each affected service's state is a numbered choice whose prompt
+// says what Enter keeps; an empty Enter keeps it (the severity's default),
+// a number picks another state, and both are recorded on the update.
+func TestUpdateStatesAccessible(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the binary in a terminal")
+	}
+	work := t.TempDir()
+	rb := filepath.Join(work, "rb")
+	if _, err := runbook.Init(rb, false); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"HOME=" + work, "XDG_STATE_HOME=" + filepath.Join(work, "state"), "INCIDENT_RUNBOOK=" + rb,
+		"TERM=xterm", "ACCESSIBLE=1", "USER=bob", "PATH=" + os.Getenv("PATH"), "TZ=UTC"}
+	open := exec.Command(os.Args[0], "open", "--title", "Mail delays", "--service", "imap", "--service", "smtp",
+		"--severity", "minor", "--message", "We are investigating.", "--yes")
+	open.Env = append(env, "INCIDENT_TEST_MAIN=1")
+	if out, err := open.CombinedOutput(); err != nil {
+		t.Fatalf("open: %v\n%s", err, out)
+	}
+
+	term := startTerminal(t, env, "update")
+	line := func(prompt, answer string) {
+		t.Helper()
+		term.waitFor(prompt)
+		term.pty.WriteString(answer + "\r")
+	}
+	line(`Status(?s:.*)Enter a number between 1 and 3:`, "2")
+	line(`IMAP/POP: state \(Enter keeps: Degraded performance\)(?s:.*)4\. Major outage(?s:.*)Enter a number between 1 and 5:`, "4")
+	line(`Outgoing mail \(SMTP\): state \(Enter keeps: Degraded performance\)(?s:.*)Enter a number between 1 and 5:`, "")
+	line(`Message \(Enter keeps: `, "IMAP is down; SMTP is slow.")
+	line(`Publish to status page\? \[Y/n\]`, "y")
+	term.waitFor(`✓ status page: file://`)
+	line(`Step 2 of 3: Accounts affected(?s:.*)Accounts affected`, "")
+	line(`Step 3 of 3: Note what was tried(?s:.*)Note what was tried`, "")
+	if code := term.wait(); code != 0 {
+		t.Fatalf("exit %d; the screen showed:\n%s", code, ansi.ReplaceAllString(term.out.String(), ""))
+	}
+
+	book, err := runbook.Open(runbook.Location{Dir: rb}, runbook.Options{StateDir: filepath.Join(work, "state2")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sums, _ := book.Summaries()
+	inc, _ := book.Store.Load(sums[0].ID)
+	u := inc.Updates[len(inc.Updates)-1]
+	if u.Number != 2 || u.Event.Status != runbook.Identified || u.Event.States["imap"] != runbook.MajorOutage || u.Event.States["smtp"] != runbook.DegradedPerformance {
+		t.Errorf("update #%d %s, states %v", u.Number, u.Event.Status, u.Event.States)
+	}
+}

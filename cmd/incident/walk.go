@@ -1,11 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/incident-cli/incident/checklists"
+	"github.com/incident-cli/incident/publishers"
 	"github.com/incident-cli/incident/runbook"
 	"github.com/incident-cli/incident/templates"
 )
@@ -270,10 +273,19 @@ func (w *walker) Publish(ctx context.Context, item checklists.Item) (string, err
 			huh.NewOption("Investigating", runbook.Investigating), huh.NewOption("Identified", runbook.Identified),
 			huh.NewOption("Monitoring", runbook.Monitoring)).Value(&d.Status))
 	}
+	var states []huh.Field
+	applyStates := func() {}
+	if w.phase == "update" {
+		states, applyStates = w.stateFields(inc, &d)
+		first = append(first, states...)
+	}
 	if len(first) > 0 {
 		if err := w.forms.Run(ctx, huh.NewGroup(first...)); err != nil {
 			return "", err
 		}
+	}
+	if w.phase == "open" && !takeover {
+		states, applyStates = w.stateFields(inc, &d) // for the services just picked; a takeover keeps the severity's
 	}
 	if d.Message == "" {
 		if inc != nil && inc.FromAlert && inc.Private() {
@@ -292,13 +304,17 @@ func (w *walker) Publish(ctx context.Context, item checklists.Item) (string, err
 	if w.forms.Accessible { // accessible prompts show neither the description nor the value
 		title = "Message (Enter keeps: " + d.Message + ")"
 	}
-	second := []huh.Field{huh.NewText().Title(title).Description("Markdown; alt+enter for a new line").Value(&d.Message).Validate(nonEmptyOr("a message", &d.Message))}
+	second := append(states[:0:0], huh.NewText().Title(title).Description("Markdown; alt+enter for a new line").Value(&d.Message).Validate(nonEmptyOr("a message", &d.Message)))
+	if w.phase == "open" && !takeover {
+		second = append(states, second...)
+	}
 	if w.phase == "open" && !takeover {
 		second = append(second, huh.NewInput().Title("Accounts affected (optional estimate)").Value(&accounts).Validate(optionalCount))
 	}
 	if err := w.forms.Run(ctx, huh.NewGroup(second...)); err != nil {
 		return "", err
 	}
+	applyStates()
 	if n, err := strconv.Atoi(strings.TrimSpace(accounts)); err == nil && (inc == nil || n != inc.Accounts) {
 		d.Accounts = &n
 	}
@@ -320,6 +336,46 @@ func (w *walker) Publish(ctx context.Context, item checklists.Item) (string, err
 	}
 	ups := inc.PublicUpdates()
 	return fmt.Sprintf("update #%d", len(ups)), nil
+}
+
+// stateFields asks each affected service's state, one select each, the
+// default being what the update would record anyway (the --state flag, the
+// service's current state, or the severity's default): Enter keeps it, in
+// the TUI and in accessible mode alike. apply copies the answers into d.
+func (w *walker) stateFields(inc *runbook.Incident, d *runbook.Draft) (fields []huh.Field, apply func()) {
+	rb := w.a.rb
+	if d.States == nil {
+		d.States, _ = w.flags.parsedStates() // checked when the command started
+	}
+	suggested := runbook.SuggestStates(inc, *d)
+	services := slices.Sorted(maps.Keys(suggested))
+	if inc != nil {
+		services = inc.Services
+	} else if d.Services != nil {
+		services = d.Services
+	}
+	values := make([]string, len(services))
+	for i, svc := range services {
+		values[i] = cmp.Or(suggested[svc], publishers.Operational)
+		var opts []huh.Option[string]
+		for _, st := range []string{publishers.Operational, publishers.DegradedPerformance, publishers.PartialOutage, publishers.MajorOutage, publishers.UnderMaintenance} {
+			opts = append(opts, huh.NewOption(publishers.StateWords(st), st))
+		}
+		title := rb.ServiceName(svc) + ": state"
+		if w.forms.Accessible {
+			title += " (Enter keeps: " + publishers.StateWords(values[i]) + ")"
+		}
+		fields = append(fields, huh.NewSelect[string]().Title(title).Options(opts...).Value(&values[i]))
+	}
+	return fields, func() {
+		if len(services) == 0 {
+			return
+		}
+		d.States = map[string]string{}
+		for i, svc := range services {
+			d.States[svc] = values[i]
+		}
+	}
 }
 
 // noteID learns the id of the incident open just created.

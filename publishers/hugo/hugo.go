@@ -182,7 +182,7 @@ func page(p publishers.Post, now func() time.Time) string {
 			fmt.Fprintf(&b, "resolvedWhen: %s\n", firstTime(inc.ResolvedAt, lastUpdateTime(inc), now()).UTC().Format(time.RFC3339))
 		}
 		b.WriteString("# cState severities: down, disrupted, notice\n")
-		fmt.Fprintf(&b, "severity: %s\n", severity(inc.Severity))
+		fmt.Fprintf(&b, "severity: %s\n", issueSeverity(inc))
 		b.WriteString("affected:")
 		if len(inc.Services) == 0 {
 			b.WriteString(" []")
@@ -200,6 +200,31 @@ func page(p publishers.Post, now func() time.Time) string {
 	b.WriteString(neutralizeShortcodes(strings.TrimRight(p.Text, "\n")))
 	b.WriteString("\n")
 	return b.String()
+}
+
+// issueSeverity is the cState severity of an incident: from the worst
+// state it held any service in (major outage -> down, partial outage or
+// degraded performance -> disrupted, maintenance -> notice), else from its
+// severity.
+func issueSeverity(inc publishers.Incident) string {
+	worst := publishers.Operational
+	for _, st := range inc.States {
+		worst = publishers.Worse(worst, st)
+	}
+	for _, u := range inc.Updates {
+		for _, st := range u.States {
+			worst = publishers.Worse(worst, st)
+		}
+	}
+	switch worst {
+	case publishers.MajorOutage:
+		return "down"
+	case publishers.PartialOutage, publishers.DegradedPerformance:
+		return "disrupted"
+	case publishers.UnderMaintenance:
+		return "notice"
+	}
+	return severity(inc.Severity)
 }
 
 // severity maps the runbook's severity to cState's.

@@ -229,3 +229,31 @@ func TestShortcodesAreNeutralized(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+// TestIssueSeverityFromStates: cState's severity follows the worst state the
+// incident held a service in, even once it is resolved; without states, the
+// incident's severity.
+func TestIssueSeverityFromStates(t *testing.T) {
+	cases := []struct {
+		now, earlier string
+		want         string
+	}{
+		{"", "", "disrupted"}, // the sample incident is major, with no states
+		{publishers.MajorOutage, "", "down"},
+		{publishers.Operational, publishers.MajorOutage, "down"}, // resolved after a major outage
+		{publishers.DegradedPerformance, "", "disrupted"},
+		{publishers.UnderMaintenance, "", "notice"},
+	}
+	for _, c := range cases {
+		inc := publisherstest.Post(2, "x").Incident
+		if c.now != "" {
+			inc.States = map[string]string{"imap": c.now}
+		}
+		if c.earlier != "" {
+			inc.Updates[0].States = map[string]string{"imap": c.earlier}
+		}
+		if got := issueSeverity(inc); got != c.want {
+			t.Errorf("states now %q, earlier %q: %s, want %s", c.now, c.earlier, got, c.want)
+		}
+	}
+}

@@ -1,31 +1,32 @@
-// Package static is the built-in status page: plain HTML, an Atom feed and
+// Package static is the built-in status page: plain HTML, Atom feeds and
 // JSON written into a directory, readable from file:// or any static host,
 // no JavaScript. It is the embedded default runbook's only channel.
 //
 // The site is derived from the incident records: `incident site build`
-// renders it whole (Build). A single publish re-renders only what changed
-// (the incident's page, the index, the feed and status.json), using
-// status.json, which holds the open incidents and recent history, as its
-// summary; deleting the site and building it again loses nothing.
+// renders it whole (Builder). A single publish re-renders only what changed:
+// the incident's page, then, from a SiteData the runbook computes from the
+// records (see SetSource), the index, the feeds, the JSON files and the
+// incident's month of history. Those shared files are written under a lock
+// (a flock on .lock in the site folder), so two publishes on two incidents
+// at once never lose one's update; deleting the site and building it again
+// loses nothing.
 //
 // Publishing the same post twice writes the same files: idempotent.
 package static
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/gofrs/flock"
 
 	"github.com/incident-cli/incident/publishers"
 )
@@ -37,12 +38,15 @@ type Config struct {
 	Dir     string `toml:"dir"`      // default "site", relative to the runbook
 	BaseURL string `toml:"base_url"` // public URL of the page, for links
 	GitPush bool   `toml:"git_push"` // commit and push the site after each publish
+	// Refresh, when set ("5m"), makes browsers reload the index and the
+	// incident pages that often (<meta http-equiv="refresh">).
+	Refresh string `toml:"refresh"`
 }
 
 // Keys are the config keys of a static status page.
 var Keys = publishers.KeysOf(Config{})
 
-// History is how many resolved incidents the index, feed and status.json keep.
+// History is how many resolved incidents status.json lists.
 const History = 50
 
 // Publisher writes the site.
@@ -54,6 +58,9 @@ type Publisher struct {
 	services []publishers.Service
 	now      func() time.Time
 	when     func(time.Time) string
+	refresh  int // seconds; 0: none
+	source   Source
+	pages    pages
 }
 
 // New builds the static status page from its config.
@@ -74,6 +81,14 @@ func New(cfg toml.Primitive, md toml.MetaData, env publishers.Env) (publishers.P
 			return nil, fmt.Errorf("base_url: %w", err)
 		}
 	}
+	refresh := 0
+	if c.Refresh != "" {
+		d, err := time.ParseDuration(c.Refresh)
+		if err != nil || d < 10*time.Second {
+			return nil, fmt.Errorf("refresh: %q is not a duration of 10s or more (write it like \"5m\")", c.Refresh)
+		}
+		refresh = int(d.Seconds())
+	}
 	now := env.Now
 	if now == nil {
 		now = time.Now
@@ -83,7 +98,51 @@ func New(cfg toml.Primitive, md toml.MetaData, env publishers.Env) (publishers.P
 		when = func(t time.Time) string { return t.UTC().Format("Mon 2 Jan 2006 15:04 UTC") }
 	}
 	return &Publisher{dir: dir, baseURL: strings.TrimRight(c.BaseURL, "/"), gitPush: c.GitPush,
-		org: env.Organization, services: env.Services, now: now, when: when}, nil
+		org: env.Organization, services: env.Services, now: now, when: when, refresh: refresh, pages: newPages(when, now)}, nil
+}
+
+// SetSource gives the page what computes its shared files from the
+// records. Publish and Builder.Finish call it with the site's lock held, so
+// what they write includes every update recorded before they took it.
+func (p *Publisher) SetSource(src Source) { p.source = src }
+
+// LockFile is the site folder's lock, held while the shared files are
+// written; it is neither committed (git_push) nor served (site serve).
+const LockFile = ".lock"
+
+// lock takes the site's lock, waiting until ctx is done. The kernel drops a
+// dead process's lock.
+func (p *Publisher) lock(ctx context.Context) (unlock func(), err error) {
+	if err := os.MkdirAll(p.dir, 0o755); err != nil {
+		return nil, err
+	}
+	fl := flock.New(filepath.Join(p.dir, LockFile))
+	ok, err := fl.TryLockContext(ctx, 10*time.Millisecond)
+	if err != nil {
+		return nil, fmt.Errorf("lock the site %s: %w", p.dir, err)
+	}
+	if !ok {
+		return nil, fmt.Errorf("lock the site %s: another publish or site build is still writing it", p.dir)
+	}
+	return func() { _ = fl.Unlock() }, nil
+}
+
+// data computes the shared pages' data from the records.
+func (p *Publisher) data() (*SiteData, error) {
+	if p.source == nil {
+		return nil, publishers.Permanent(errors.New("the static page has no source of site data (a bug: the runbook sets it)"))
+	}
+	d, err := p.source()
+	if err != nil {
+		return nil, err
+	}
+	if d.Zone == nil {
+		d.Zone = time.UTC
+	}
+	if d.Now.IsZero() {
+		d.Now = p.now()
+	}
+	return d, nil
 }
 
 // Dir is where the site is written.
@@ -106,32 +165,36 @@ func pagePath(id string, kind publishers.Kind) string {
 	return "incidents/" + id + ".html"
 }
 
-// Publish writes the incident's page, then the index, feed and status.json.
+// Publish writes the incident's page (or its RFO page), then, under the
+// site's lock, the shared files: index, feeds, JSON and the incident's
+// month of history.
 func (p *Publisher) Publish(ctx context.Context, post publishers.Post) (publishers.Receipt, error) {
-	site, err := p.readSummary()
+	unlock, err := p.lock(ctx)
 	if err != nil {
 		return publishers.Receipt{}, err
 	}
-	e := entryOf(post.Incident, p.URLFor(post.Incident.ID, publishers.KindUpdate))
-	old := site.find(e.ID)
-	if old != nil {
-		e.RFOURL = old.RFOURL
-	}
-	var page *Page
+	defer unlock()
+	pg := &Page{Title: post.Title, HTML: post.HTML}
+	tmpl := p.pages.incident
 	if post.Kind == publishers.KindRFO {
-		e.RFOURL = p.URLFor(post.Incident.ID, publishers.KindRFO)
-		page = &Page{Title: post.Title, HTML: post.HTML}
-		if err := p.writePage(pagePath(e.ID, publishers.KindRFO), rfoTmpl, page, post.Incident, true); err != nil {
-			return publishers.Receipt{}, err
-		}
-	} else {
-		page = &Page{Title: post.Title, HTML: post.HTML}
-		if err := p.writePage(pagePath(e.ID, publishers.KindUpdate), incidentTmpl, page, post.Incident, true); err != nil {
-			return publishers.Receipt{}, err
-		}
+		tmpl = p.pages.rfo
 	}
-	site.upsert(e)
-	if err := p.writeSite(site); err != nil {
+	w := &files{sync: true}
+	defer w.abort()
+	if err := p.writePage(pagePath(post.Incident.ID, post.Kind), tmpl, pg, post.Incident, w); err != nil {
+		return publishers.Receipt{}, err
+	}
+	d, err := p.data()
+	if err != nil {
+		return publishers.Receipt{}, err
+	}
+	if err := p.writeShared(d, w); err != nil {
+		return publishers.Receipt{}, err
+	}
+	if err := p.writeMonth(d, monthOf(post.Incident.StartedAt, d.Zone), w); err != nil {
+		return publishers.Receipt{}, err
+	}
+	if err := w.commit(); err != nil {
 		return publishers.Receipt{}, err
 	}
 	if p.gitPush {
@@ -155,119 +218,115 @@ type Page struct {
 // what is there. Incident pages go into a staging folder that replaces
 // incidents/ at Finish, so readers never see a half-built site. Add is safe
 // for concurrent use; memory stays flat however many incidents there are.
+// A build holds the site's lock from NewBuilder to Finish or Abort, so a
+// publish waits for it and then writes over what it built.
 type Builder struct {
-	p     *Publisher
-	stage string
-	mu    sync.Mutex
-	site  Site
-	n     int
+	p      *Publisher
+	stage  string
+	unlock func()
+	mu     sync.Mutex
+	n      int
 }
 
-// NewBuilder starts a full build.
+// NewBuilder starts a full build, waiting for the site's lock.
 func (p *Publisher) NewBuilder() (*Builder, error) {
-	if err := os.MkdirAll(p.dir, 0o755); err != nil {
+	unlock, err := p.lock(context.Background())
+	if err != nil {
 		return nil, err
 	}
 	stage, err := os.MkdirTemp(p.dir, ".build-")
 	if err != nil {
+		unlock()
 		return nil, err
 	}
-	return &Builder{p: p, stage: stage}, nil
+	return &Builder{p: p, stage: stage, unlock: unlock}, nil
 }
 
 // Add renders one incident's page (and its RFO page).
 func (b *Builder) Add(pg Page) error {
-	e := entryOf(pg.Incident, b.p.URLFor(pg.Incident.ID, publishers.KindUpdate))
-	if err := b.p.renderPage(b.stage, e.ID+".html", incidentTmpl, &pg, pg.Incident); err != nil {
+	id := pg.Incident.ID
+	if err := b.p.renderPage(b.stage, id+".html", b.p.pages.incident, &pg, pg.Incident); err != nil {
 		return err
 	}
 	if pg.RFO != nil {
-		e.RFOURL = b.p.URLFor(e.ID, publishers.KindRFO)
-		if err := b.p.renderPage(b.stage, e.ID+"-rfo.html", rfoTmpl, pg.RFO, pg.Incident); err != nil {
+		if err := b.p.renderPage(b.stage, id+"-rfo.html", b.p.pages.rfo, pg.RFO, pg.Incident); err != nil {
 			return err
 		}
 	}
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.site.Incidents = append(b.site.Incidents, e)
-	if b.n++; len(b.site.Incidents) > 4*History {
-		b.site.trim()
-	}
+	b.n++
+	b.mu.Unlock()
 	return nil
 }
 
-// Finish swaps the new pages in and writes the index, feed and status.json.
+// Finish swaps the new pages in and writes the shared files: index, feeds,
+// JSON and every month of history.
 func (b *Builder) Finish() error {
-	live := filepath.Join(b.p.dir, "incidents")
+	defer b.unlock()
+	if err := swapIn(b.stage, filepath.Join(b.p.dir, "incidents")); err != nil {
+		return err
+	}
+	d, err := b.p.data()
+	if err != nil {
+		return err
+	}
+	if err := b.p.writeShared(d, &files{}); err != nil {
+		return err
+	}
+	return b.p.writeHistory(d)
+}
+
+// swapIn replaces the folder live by stage.
+func swapIn(stage, live string) error {
 	old := ""
 	if _, err := os.Stat(live); err == nil {
-		old = b.stage + "-old"
+		old = stage + "-old"
 		if err := os.Rename(live, old); err != nil {
 			return err
 		}
 	}
-	if err := os.Chmod(b.stage, 0o755); err != nil {
+	if err := os.Chmod(stage, 0o755); err != nil {
 		return err
 	}
-	if err := os.Rename(b.stage, live); err != nil {
+	if err := os.Rename(stage, live); err != nil {
 		return err
 	}
 	if old != "" {
 		_ = os.RemoveAll(old)
 	}
-	b.site.trim()
-	return b.p.writeSite(&b.site)
+	return nil
 }
 
 // Abort removes the staging folder of a failed build.
-func (b *Builder) Abort() { _ = os.RemoveAll(b.stage) }
+func (b *Builder) Abort() {
+	_ = os.RemoveAll(b.stage)
+	b.unlock()
+}
 
 // Pages returns how many incident pages were added.
 func (b *Builder) Pages() int { return b.n }
 
-func (p *Publisher) readSummary() (*Site, error) {
-	b, err := os.ReadFile(filepath.Join(p.dir, "status.json"))
-	if errors.Is(err, fs.ErrNotExist) {
-		return &Site{}, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var s Site
-	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, publishers.Permanent(fmt.Errorf("%s is damaged (%v): run `incident site build` to rebuild the site from the records", filepath.Join(p.dir, "status.json"), err))
-	}
-	return &s, nil
-}
-
-func (p *Publisher) writeSite(s *Site) error {
-	s.Organization = p.org
-	s.Generated = p.now().UTC()
-	if p.baseURL != "" {
-		s.URL = p.baseURL + "/"
-	}
-	s.computeServices(p.services)
-	s.Status = overall(s.Services)
-	if s.Status == "operational" && len(s.Open()) > 0 {
-		s.Status = "degraded"
-	}
-	b, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
+// writeShared writes the files every publish changes: index.html,
+// status.json, the feeds, api/v2/*.json and history/index.html.
+func (p *Publisher) writeShared(d *SiteData, w *files) error {
+	if err := p.writeIndex(d, w); err != nil {
 		return err
 	}
-	if err := p.render("index.html", indexTmpl, s); err != nil {
+	if err := p.writeFeeds(d, w); err != nil {
 		return err
 	}
-	if err := p.writeFeed(s); err != nil {
+	if err := p.writeJSON(d, w); err != nil {
 		return err
 	}
-	return writeFile(p.dir, "status.json", append(b, '\n'))
+	return p.writeHistoryIndex(d, w)
 }
 
 func (p *Publisher) push(ctx context.Context, msg string) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	for _, args := range [][]string{{"add", "-A", "."}, {"commit", "-q", "-m", msg}, {"push", "-q"}} {
+	// The lock and a build's staging folders are never committed.
+	add := []string{"add", "-A", "--", ".", ":(exclude)" + LockFile, ":(exclude).build-*", ":(exclude).tmp-*"}
+	for _, args := range [][]string{add, {"commit", "-q", "-m", msg}, {"push", "-q"}} {
 		cmd := exec.CommandContext(ctx, "git", args...)
 		cmd.Dir = p.dir
 		out, err := cmd.CombinedOutput()
@@ -279,15 +338,4 @@ func (p *Publisher) push(ctx context.Context, msg string) error {
 		}
 	}
 	return nil
-}
-
-// sortEntries orders entries: open first, then by start, newest first.
-func sortEntries(es []Entry) {
-	sort.SliceStable(es, func(i, j int) bool {
-		oi, oj := es[i].ResolvedAt == nil, es[j].ResolvedAt == nil
-		if oi != oj {
-			return oi
-		}
-		return es[i].StartedAt.After(es[j].StartedAt)
-	})
 }

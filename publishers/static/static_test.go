@@ -6,8 +6,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/incident-cli/incident/publishers"
 	"github.com/incident-cli/incident/publishers/publisherstest"
@@ -24,14 +26,47 @@ func newStatic(t *testing.T, table string) (*Publisher, publishers.Env) {
 	return p.(*Publisher), env
 }
 
-func TestPublishWritesTheSite(t *testing.T) {
-	p, _ := newStatic(t, "type = \"static\"\nbase_url = \"https://status.example.com/\"\n")
-	post := publisherstest.Post(2, "ignored")
-	post.Title, post.HTML = "[Identified] IMAP/POP login failures", "<p>the canonical post</p>"
-	rec, err := p.Publish(t.Context(), post)
+// source stands in for the runbook: the site data shows the posts
+// published so far, each incident as its latest post left it.
+type source struct {
+	p     *Publisher
+	posts map[string]publishers.Incident
+}
+
+func (s *source) publish(t *testing.T, post publishers.Post) publishers.Receipt {
+	t.Helper()
+	s.posts[post.Incident.ID] = post.Incident
+	rec, err := s.p.Publish(t.Context(), post)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return rec
+}
+
+func withSource(p *Publisher) *source {
+	s := &source{p: p, posts: map[string]publishers.Incident{}}
+	p.SetSource(func() (*SiteData, error) {
+		d := &SiteData{Now: publisherstest.Now, Zone: time.UTC}
+		tl := publishers.ServiceTimeline{ID: "imap", Name: "IMAP/POP", State: publishers.Operational, Since: publisherstest.Now.Add(-time.Hour), Uptime: 100}
+		for _, inc := range s.posts {
+			d.Incidents = append(d.Incidents, EntryOf(inc, p.URLFor(inc.ID, publishers.KindUpdate)))
+			if inc.ResolvedAt.IsZero() {
+				tl.State = publishers.Worse(tl.State, inc.States["imap"])
+			}
+		}
+		d.Services = []publishers.ServiceTimeline{tl}
+		return d, nil
+	})
+	return s
+}
+
+func TestPublishWritesTheSite(t *testing.T) {
+	p, _ := newStatic(t, "type = \"static\"\nbase_url = \"https://status.example.com/\"\n")
+	src := withSource(p)
+	post := publisherstest.Post(2, "ignored")
+	post.Title, post.HTML = "[Identified] IMAP/POP login failures", "<p>the canonical post</p>"
+	post.Incident.States = map[string]string{"imap": publishers.PartialOutage}
+	rec := src.publish(t, post)
 	id := post.Incident.ID
 	if rec.URL != "https://status.example.com/incidents/"+id+".html" {
 		t.Errorf("receipt URL = %s", rec.URL)
@@ -45,12 +80,18 @@ func TestPublishWritesTheSite(t *testing.T) {
 	if err := json.Unmarshal(b, &site); err != nil {
 		t.Fatal(err)
 	}
-	if site.Status != "degraded" || len(site.Incidents) != 1 || site.Incidents[0].Updates[0].Number != 2 {
+	if site.Status != "degraded" || site.Indicator != "major" || site.Description != "Partial System Outage" ||
+		len(site.Incidents) != 1 || site.Incidents[0].Updates[0].Number != 2 {
 		t.Errorf("status.json = %+v", site)
 	}
 	imap := site.Services[0]
-	if imap.ID != "imap" || imap.Status != "degraded" {
+	if imap.ID != "imap" || imap.Status != "degraded" || imap.State != publishers.PartialOutage {
 		t.Errorf("services = %+v", site.Services)
+	}
+	for _, f := range []string{"index.html", "feed-imap.atom", "api/v2/summary.json", "api/v2/status.json", "history/index.html", "history/2026-11.html"} {
+		if _, err := os.Stat(filepath.Join(p.Dir(), f)); err != nil {
+			t.Errorf("the publish did not write %s: %v", f, err)
+		}
 	}
 	var feed atomFeed
 	fb, _ := os.ReadFile(filepath.Join(p.Dir(), "feed.atom"))
@@ -61,9 +102,7 @@ func TestPublishWritesTheSite(t *testing.T) {
 		t.Errorf("feed = %+v", feed)
 	}
 	// Publishing the same post again writes the same site: idempotent.
-	if _, err := p.Publish(t.Context(), post); err != nil {
-		t.Fatal(err)
-	}
+	src.publish(t, post)
 	b2, _ := os.ReadFile(filepath.Join(p.Dir(), "status.json"))
 	var site2 Site
 	json.Unmarshal(b2, &site2)
@@ -105,16 +144,79 @@ func TestGitPush(t *testing.T) {
 	p, _ := newStatic(t, "type = \"static\"\ndir = \""+site+"\"\ngit_push = true\nbase_url = \"https://status.example.com\"\n")
 	post := publisherstest.Post(1, "x")
 	post.HTML = "<p>We are investigating.</p>"
-	if _, err := p.Publish(t.Context(), post); err != nil {
-		t.Fatal(err)
-	}
+	withSource(p).publish(t, post)
+	os.WriteFile(filepath.Join(site, ".build-x"), []byte("a crashed build's leftovers"), 0o644)
+	post = publisherstest.Post(2, "x")
+	withSource(p).publish(t, post)
 	files := run(root, "--git-dir", remote, "ls-tree", "-r", "--name-only", "main")
 	for _, want := range []string{"index.html", "feed.atom", "status.json", "incidents/" + post.Incident.ID + ".html"} {
 		if !strings.Contains(files, want) {
 			t.Errorf("the remote lacks %s:\n%s", want, files)
 		}
 	}
+	for _, never := range []string{LockFile, ".build-x"} {
+		if slices.Contains(strings.Split(files, "\n"), never) {
+			t.Errorf("the remote holds %s:\n%s", never, files)
+		}
+	}
 	if msg := run(root, "--git-dir", remote, "log", "-1", "--format=%s", "main"); !strings.Contains(msg, post.Incident.ID) {
 		t.Errorf("commit message %q", msg)
+	}
+}
+
+// TestPageOptions: the refresh key, and the email subscribe link (an
+// address or an http(s) URL; anything else is not shown).
+func TestPageOptions(t *testing.T) {
+	prim, md := publisherstest.Decode(t, "type = \"static\"\nrefresh = \"1s\"\n")
+	if _, err := New(prim, md, publisherstest.Env(t, "status page", nil)); err == nil || !strings.Contains(err.Error(), "refresh") {
+		t.Errorf("refresh = 1s: %v", err)
+	}
+	cases := []struct{ subscribe, want, not string }{
+		{"status-subscribe@example.com", `<a href="mailto:status-subscribe@example.com">email</a>`, ""},
+		{"https://lists.example.com/subscribe/status", `<a href="https://lists.example.com/subscribe/status">email</a>`, ""},
+		{"javascript:alert(1)", "", ">email</a>"},
+		{"", "", ">email</a>"},
+	}
+	for _, c := range cases {
+		p, _ := newStatic(t, "type = \"static\"\nrefresh = \"5m\"\n")
+		src := withSource(p)
+		inner := p.source
+		p.SetSource(func() (*SiteData, error) {
+			d, err := inner()
+			d.Subscribe = c.subscribe
+			return d, err
+		})
+		src.publish(t, publisherstest.Post(1, "x"))
+		b, _ := os.ReadFile(filepath.Join(p.Dir(), "index.html"))
+		page := string(b)
+		if !strings.Contains(page, `<meta http-equiv="refresh" content="300">`) {
+			t.Error("no refresh")
+		}
+		if c.want != "" && !strings.Contains(page, c.want) {
+			t.Errorf("subscribe %q: the page lacks %s", c.subscribe, c.want)
+		}
+		if c.not != "" && strings.Contains(page, c.not) {
+			t.Errorf("subscribe %q: the page shows an email link", c.subscribe)
+		}
+	}
+}
+
+// TestBannerAndIndicator: Statuspage's words and indicator for the worst
+// state.
+func TestBannerAndIndicator(t *testing.T) {
+	for state, want := range map[string][2]string{
+		publishers.Operational:         {"All Systems Operational", "none"},
+		publishers.UnderMaintenance:    {"Service Under Maintenance", "maintenance"},
+		publishers.DegradedPerformance: {"Partially Degraded Service", "minor"},
+		publishers.PartialOutage:       {"Partial System Outage", "major"},
+		publishers.MajorOutage:         {"Major System Outage", "critical"},
+	} {
+		if got := [2]string{banner(state), indicator(state)}; got != want {
+			t.Errorf("%s: %v, want %v", state, got, want)
+		}
+	}
+	d := &SiteData{Services: []publishers.ServiceTimeline{{State: publishers.DegradedPerformance}, {State: publishers.MajorOutage}, {State: publishers.Operational}}}
+	if d.worstState() != publishers.MajorOutage {
+		t.Errorf("worst = %s", d.worstState())
 	}
 }

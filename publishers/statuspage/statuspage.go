@@ -179,32 +179,44 @@ func (c *channel) Verify(ctx context.Context) (string, error) {
 	return fmt.Sprintf("page %s (%d components)", c.cfg.PageID, len(comps)), nil
 }
 
-// componentStatus is the status the incident's components take.
-func (c *channel) componentStatus(inc publishers.Incident) string {
+// componentStatus is the status a service's component takes: the
+// [status_page.component_status] for the incident's status when configured,
+// operational once resolved, else the service's state as of this update
+// (the update's --state, or its severity's default).
+func (c *channel) componentStatus(inc publishers.Incident, svc string) string {
 	if s, ok := c.cfg.ComponentStatus[inc.Status]; ok {
 		return s
 	}
-	switch inc.Status {
-	case "monitoring":
-		return "degraded_performance"
-	case "resolved":
+	if inc.Status == "resolved" {
 		return "operational"
 	}
-	if inc.Severity == "critical" {
+	if s := inc.States[svc]; slices.Contains(componentStatuses, s) {
+		return s
+	}
+	// A post that carries no states (built by hand): by severity.
+	switch {
+	case inc.Status == "monitoring":
+		return "degraded_performance"
+	case inc.Severity == "critical":
 		return "major_outage"
 	}
 	return "partial_outage"
 }
 
 // components maps the incident's services to component ids and statuses.
-// Services without a component are left out.
+// Services without a component are left out; services sharing a component
+// give it the worst of their states.
 func (c *channel) components(inc publishers.Incident) ([]string, map[string]string) {
-	st := c.componentStatus(inc)
 	var ids []string
 	m := map[string]string{}
 	for _, s := range inc.Services {
 		id, ok := c.cfg.Components[s.ID]
-		if !ok || m[id] != "" {
+		if !ok {
+			continue
+		}
+		st := c.componentStatus(inc, s.ID)
+		if prev, seen := m[id]; seen {
+			m[id] = publishers.Worse(prev, st)
 			continue
 		}
 		ids = append(ids, id)

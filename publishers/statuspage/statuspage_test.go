@@ -107,21 +107,71 @@ func TestPublishThreading(t *testing.T) {
 	}
 }
 
+// TestComponentStatus: each component takes its service's state as of the
+// update; component_status overrides it per incident status; resolved is
+// operational; two services on one component give it the worse state.
 func TestComponentStatus(t *testing.T) {
+	cases := []struct {
+		name, extra, status string
+		services            []string
+		states              map[string]string
+		want                string
+	}{
+		{name: "states", services: []string{"imap", "smtp", "web"},
+			states: map[string]string{"imap": "degraded_performance", "smtp": "major_outage", "web": "partial_outage"},
+			want:   "map[cmp_imap:degraded_performance cmp_smtp:major_outage]"},
+		{name: "no states: by severity", services: []string{"imap"}, want: "map[cmp_imap:major_outage]"},
+		{name: "overridden", extra: "[channel.component_status]\ninvestigating = \"under_maintenance\"", services: []string{"imap"},
+			states: map[string]string{"imap": "partial_outage"}, want: "map[cmp_imap:under_maintenance]"},
+		{name: "shared component", extra: "", services: []string{"imap", "pop"},
+			states: map[string]string{"imap": "degraded_performance", "pop": "partial_outage"}, want: "map[cmp_imap:partial_outage]"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeStatuspage(t)
+			c := newChannel(t, f, tc.extra)
+			c.cfg.Components["pop"] = "cmp_imap"
+			p := post(1)
+			p.Incident.Severity = "critical"
+			p.Incident.Services, p.Incident.States = nil, tc.states
+			for _, s := range tc.services {
+				p.Incident.Services = append(p.Incident.Services, publishers.Service{ID: s})
+			}
+			if _, err := c.Publish(context.Background(), p); err != nil {
+				t.Fatal(err)
+			}
+			if got := fmt.Sprint(f.Incidents()[0].Components); got != tc.want {
+				t.Errorf("components = %s, want %s", got, tc.want)
+			}
+			p.Incident.Status = "resolved"
+			if got := c.componentStatus(p.Incident, "imap"); got != "operational" {
+				t.Errorf("resolved: %s", got)
+			}
+		})
+	}
+}
+
+// TestFakeRefusesComponentStatus: the fake, like Statuspage, refuses a
+// component status outside the five it knows.
+func TestFakeRefusesComponentStatus(t *testing.T) {
 	f := newFakeStatuspage(t)
-	c := newChannel(t, f, "[channel.component_status]\nmonitoring = \"operational\"")
-	p := post(1)
-	p.Incident.Severity = "critical"
-	p.Incident.Services = append(p.Incident.Services, publishers.Service{ID: "smtp"}, publishers.Service{ID: "web"})
-	if _, err := c.Publish(context.Background(), p); err != nil {
-		t.Fatal(err)
+	for _, st := range []string{"down", "Partial outage", ""} {
+		body := fmt.Sprintf(`{"incident":{"name":"x","status":"investigating","component_ids":["cmp_imap"],"components":{"cmp_imap":%q}}}`, st)
+		req, _ := http.NewRequest("POST", f.URL+"/v1/pages/"+f.PageID+"/incidents", strings.NewReader(body))
+		req.Header.Set("Authorization", "OAuth "+f.APIKey)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("User-Agent", "incident/test")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 422 {
+			t.Errorf("component status %q: %d, want 422", st, resp.StatusCode)
+		}
 	}
-	if got := fmt.Sprint(f.Incidents()[0].Components); got != "map[cmp_imap:major_outage cmp_smtp:major_outage]" {
-		t.Errorf("components = %s", got)
-	}
-	p.Incident.Status = "monitoring"
-	if got := c.componentStatus(p.Incident); got != "operational" {
-		t.Errorf("overridden monitoring status = %s", got)
+	if n := len(f.Incidents()); n != 0 {
+		t.Errorf("%d incidents created", n)
 	}
 }
 
