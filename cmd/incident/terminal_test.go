@@ -344,3 +344,62 @@ func TestUpdateStatesAccessible(t *testing.T) {
 		t.Errorf("update #%d %s, states %v", u.Number, u.Event.Status, u.Event.States)
 	}
 }
+
+// TestOpenTakesOverTriggered: monitoring already opened a triggered
+// incident. `incident open` at a terminal offers it first, with title,
+// services and start from the alert and the route's message prefilled: at
+// most 3 keystrokes from `incident open` to the published [Investigating].
+func TestOpenTakesOverTriggered(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the binary in a terminal")
+	}
+	work := t.TempDir()
+	dir := filepath.Join(work, "rb")
+	if _, err := runbook.Init(dir, false); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := os.ReadFile(filepath.Join(dir, "incident.toml"))
+	route := "\n[[alerts.route]]\nsource = \"nodeping\"\nmatch = \"IMAP*\"\nservice = \"imap\"\nseverity = \"major\"\ntitle = \"IMAP/POP connection problems\"\n"
+	if err := os.WriteFile(filepath.Join(dir, "incident.toml"), append(cfg, route...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"HOME=" + work, "XDG_STATE_HOME=" + filepath.Join(work, "state"), "XDG_DATA_HOME=" + filepath.Join(work, "data"),
+		"XDG_CONFIG_HOME=" + filepath.Join(work, "config"), "INCIDENT_RUNBOOK=" + dir, "TERM=xterm-256color", "USER=alice",
+		"PATH=" + os.Getenv("PATH"), "TZ=UTC"}
+	alert := exec.Command(os.Args[0], "alert", "--source", "nodeping")
+	alert.Env = append(env, "INCIDENT_TEST_MAIN=1")
+	alert.Stdin = strings.NewReader(`{"event": "DOWN", "id": "201205050153W2Q4C-K", "label": "IMAP check", "target": "imap.example.com"}`)
+	if out, err := alert.CombinedOutput(); err != nil {
+		t.Fatalf("alert: %v\n%s", err, out)
+	}
+
+	term := startTerminal(t, env, "open")
+	term.waitFor(`Monitoring opened this`)
+	term.waitFor(`IMAP/POP connection problems \(nodeping: IMAP check, since \d\d:\d\d, auto-post in 10 min\)`)
+	term.enter() // take it over
+	term.waitFor(`our monitoring detected them at`)
+	term.enter() // the route's message
+	term.waitFor(`Publish to status page\?`)
+	term.enter() // Publish
+	term.waitFor(`✓ status page: file://`)
+	t.Logf("published after %d keystrokes", term.keys)
+	if term.keys > 3 {
+		t.Errorf("%d keystrokes from `incident open` to the published update, want at most 3", term.keys)
+	}
+	term.waitFor(`Step 2 of`)
+	term.pty.WriteString("\x03")
+	term.wait()
+
+	book, err := runbook.Open(runbook.Location{Dir: dir}, runbook.Options{Getenv: func(string) string { return "" }, StateDir: filepath.Join(work, "st")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sums, _ := book.Summaries()
+	if len(sums) != 1 {
+		t.Fatalf("%d incidents, want the one the alert opened", len(sums))
+	}
+	inc, _ := book.Store.Load(sums[0].ID)
+	if inc.Status != runbook.Investigating || len(inc.PublicUpdates()) != 1 || !inc.Acked() || inc.Services[0] != "imap" || inc.PublicUpdates()[0].Event.By != "alice" {
+		t.Fatalf("after the takeover: %s, %d updates, acked %v, services %v", inc.Status, len(inc.PublicUpdates()), inc.Acked(), inc.Services)
+	}
+}

@@ -129,21 +129,32 @@ func (a *app) pickTriggered(c *cobra.Command, w *walker, sums []runbook.Summary)
 		if err != nil {
 			return "", err
 		}
-		opts = append(opts, huh.NewOption(fmt.Sprintf("%s — %s", clean(inc.Title), a.alertingText(inc)), s.ID))
+		var about []string
+		if f := inc.FirstAlert(); f != nil {
+			about = append(about, fmt.Sprintf("%s, since %s", clean(f.Label()), f.FiredAt.In(a.rb.Zones[0]).Format("15:04")))
+		}
+		if at, ok := inc.AutoPostAt(); ok {
+			about = append(about, "auto-post in "+templates.Duration(max(at.Sub(a.rb.Now()), 0)))
+		}
+		label := clean(inc.Title)
+		if len(about) > 0 {
+			label += " (" + strings.Join(about, ", ") + ")"
+		}
+		opts = append(opts, huh.NewOption(label, s.ID))
 	}
 	if len(opts) == 0 {
 		return "", nil
 	}
 	opts = append(opts, huh.NewOption("A new incident", ""))
 	pick := opts[0].Value
-	title := "Monitoring already opened this: publish its first update?"
+	title := "Monitoring opened this: publish its first update?"
 	if len(opts) > 2 {
-		title = "Monitoring already opened these: take one over?"
+		title = "Monitoring opened these: take one over?"
 	}
 	if w.forms.Accessible {
 		title += " (Enter keeps 1)"
 	}
-	if err := w.forms.Run(c.Context(), huh.NewGroup(huh.NewSelect[string]().Title(title).Options(opts...).Value(&pick))); err != nil {
+	if err := w.forms.Run(c.Context(), huh.NewGroup(huh.NewSelect[string]().Title(title).Value(&pick).Options(opts...))); err != nil {
 		return "", err
 	}
 	return pick, nil
