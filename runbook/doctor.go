@@ -162,6 +162,7 @@ func (r *Runbook) secretRefs() []string {
 	}
 	walk(raw["status_page"])
 	walk(raw["channel"])
+	walk(raw["alerts"])
 	var out []string
 	for s := range seen {
 		out = append(out, s)
