@@ -201,19 +201,36 @@ func (r *Resolver) runCommand(ctx context.Context, ref, command string) (string,
 	return v, nil
 }
 
-// Redact replaces every secret value this resolver handed out with "[redacted]".
+// Redact replaces every secret value this resolver handed out with
+// "[redacted]". A secret's beginning standing right before a "…" (text that
+// was cut there before it came here) is removed too.
 func (r *Resolver) Redact(s string) string {
 	if r == nil {
 		return s
 	}
+	vs := r.valueList()
+	return redactAtCuts(redactAll(s, vs), vs)
+}
+
+// Clip is the package's Clip with every secret value this resolver handed
+// out, and extra: redact, cut to n bytes, and leave no secret's beginning at
+// the cut.
+func (r *Resolver) Clip(s string, n int, extra ...string) string {
+	vs := extra
+	if r != nil {
+		vs = append(r.valueList(), extra...)
+	}
+	return Clip(redactAtCuts(redactAll(s, vs), vs), n, vs...)
+}
+
+func (r *Resolver) valueList() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	vs := make([]string, 0, len(r.values))
 	for _, v := range r.values {
-		if len(v) >= 4 {
-			s = strings.ReplaceAll(s, v, "[redacted]")
-		}
+		vs = append(vs, v)
 	}
-	return s
+	return vs
 }
 
 func expandHome(p string) string {

@@ -278,3 +278,16 @@ func answer(status int, body, header, value string) func(http.ResponseWriter, *h
 		return true
 	}
 }
+
+// TestSecretAtTheCut: an error body that echoes the access token right where
+// the message is cut leaks no part of it.
+func TestSecretAtTheCut(t *testing.T) {
+	f := newFakeMastodon(t, testToken)
+	p := newPublisher(t, f, "")
+	f.Intercept(answer(500, publisherstest.Straddle(testToken, publishers.MaxMessage), "", ""))
+	_, err := p.Publish(context.Background(), publisherstest.Post(1, "Investigating "+link))
+	if err == nil || !strings.Contains(err.Error(), "500 Internal Server Error: xxx") {
+		t.Fatalf("err = %v, want the service's message", err)
+	}
+	publisherstest.AssertNoSecretPart(t, err.Error(), testToken)
+}

@@ -50,6 +50,9 @@ type transport struct {
 	next http.RoundTripper
 	now  func() time.Time
 	hint func(status int) string
+	// clip redacts the secrets (the resolver's and extra) from a message
+	// and shortens it.
+	clip func(msg string, n int, extra ...string) string
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -71,14 +74,15 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return nil, &publishers.HTTPError{
 		Op:         c.op,
 		Status:     resp.StatusCode,
-		Message:    errorMessage(body),
+		Message:    t.clip(errorMessage(body), publishers.MaxMessage, publishers.CredentialValues(req.Header)...),
 		RetryAfter: retryAfter(resp.Header, t.now()),
 		Hint:       t.hint(resp.StatusCode),
 	}
 }
 
 // errorMessage reads Mastodon's error body, {"error": "..."} (sometimes with
-// "error_description"), or falls back to the body itself, shortened.
+// "error_description"), or falls back to the body itself (the transport
+// redacts and shortens it).
 func errorMessage(body []byte) string {
 	var e struct {
 		Error       string `json:"error"`
@@ -90,11 +94,7 @@ func errorMessage(body []byte) string {
 		}
 		return e.Error
 	}
-	s := strings.TrimSpace(string(body))
-	if r := []rune(s); len(r) > 200 {
-		s = string(r[:200]) + "…"
-	}
-	return s
+	return strings.TrimSpace(string(body))
 }
 
 // retryAfter reads Retry-After, else Mastodon's X-RateLimit-Reset (an ISO

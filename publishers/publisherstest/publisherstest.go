@@ -112,3 +112,21 @@ func AssertConfigErrors(t testing.TB, newChannel publishers.Factory, env publish
 		}
 	}
 }
+
+// AssertNoSecretPart fails when s holds any secret's first four characters or
+// more (a secret cut short must not leak its beginning either).
+func AssertNoSecretPart(t testing.TB, s string, secrets ...string) {
+	t.Helper()
+	for _, v := range secrets {
+		if len(v) >= 4 && strings.Contains(s, v[:4]) {
+			t.Errorf("the beginning of secret %q leaked into %q", v, s)
+		}
+	}
+}
+
+// Straddle returns an error body of which a cut after cut bytes falls in the
+// middle of secret, which follows "X-Api-Token: " as an echoed header would.
+func Straddle(secret string, cut int) string {
+	prefix := "bad request; you sent X-Api-Token: "
+	return strings.Repeat("x", cut-len(prefix)-len(secret)/2) + prefix + secret + " and more text after it"
+}

@@ -115,7 +115,7 @@ func (p *Publisher) send(ctx context.Context, op, target string, hdr http.Header
 		return answer{}, &publishers.HTTPError{
 			Op:         op,
 			Status:     resp.StatusCode,
-			Message:    p.env.Secrets.Redact(message(b)),
+			Message:    p.env.Secrets.Clip(message(b), publishers.MaxMessage, publishers.CredentialValues(req.Header)...),
 			RetryAfter: publishers.ParseRetryAfter(resp.Header.Get("Retry-After"), p.env.Now()),
 			Hint:       p.hint(resp.StatusCode),
 		}
@@ -139,7 +139,7 @@ func (p *Publisher) send(ctx context.Context, op, target string, hdr http.Header
 }
 
 // message reads a refusal's body: the usual JSON error fields, else the
-// text itself, shortened.
+// text itself (the caller redacts and shortens it).
 func message(b []byte) string {
 	var e struct {
 		Error   json.RawMessage `json:"error"`
@@ -164,11 +164,7 @@ func message(b []byte) string {
 			return strings.Join(msgs, "; ")
 		}
 	}
-	t := strings.TrimSpace(string(b))
-	if r := []rune(t); len(r) > 200 {
-		t = string(r[:200]) + "…"
-	}
-	return t
+	return strings.TrimSpace(string(b))
 }
 
 // headerKey is key as a header value: as is when it is printable ASCII of

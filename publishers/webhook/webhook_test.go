@@ -266,3 +266,18 @@ func reply(status int, ctype, body, header string) func(http.ResponseWriter, *ht
 		return true
 	}
 }
+
+// TestSecretAtTheCut: a receiver's error that echoes a credential header
+// right where the message is cut leaks no part of the credential.
+func TestSecretAtTheCut(t *testing.T) {
+	const apiToken = "tok_LIVE_9f8e7d6c5b4a3210ZZZ"
+	f := newFakeReceiver(t, "")
+	p := newPublisher(t, fmt.Sprintf("name = \"chat\"\nurl = %q\nheaders = { X-Api-Token = \"env:API_TOKEN\" }", f.URL+"/hooks/incident/"),
+		map[string]string{"API_TOKEN": apiToken})
+	f.Intercept(reply(400, "text/plain", publisherstest.Straddle(apiToken, publishers.MaxMessage), ""))
+	_, err := p.Publish(context.Background(), publisherstest.Post(1, "x"))
+	if err == nil || !strings.Contains(err.Error(), "400 Bad Request: xxx") {
+		t.Fatalf("err = %v, want the service's message", err)
+	}
+	publisherstest.AssertNoSecretPart(t, err.Error(), apiToken)
+}

@@ -302,10 +302,11 @@ func Slug(id string) string {
 }
 
 // errorMessage is the service's message for an error answer: WordPress's
-// own (see errorMessage), else the body itself, shortened; either way
-// without the HTTP Basic credentials a server or proxy may echo back. They
-// are base64 of user:password, which the runbook's redaction of secret
-// values cannot recognise.
+// own (see errorMessage), else the body itself; the Client redacts the
+// credentials we sent and shortens it. The Basic credentials a server or
+// proxy may echo back are base64 of user:password, which neither the
+// Client nor the runbook's redaction of secret values can recognise, so
+// they are redacted here (before anything cuts the message).
 func (c *channel) errorMessage(b []byte) string {
 	msg := errorMessage(b)
 	if msg == "" {
@@ -316,9 +317,6 @@ func (c *channel) errorMessage(b []byte) string {
 		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
 			msg = strings.ReplaceAll(msg, enc.EncodeToString(cred), "[redacted]")
 		}
-	}
-	if r := []rune(msg); len(r) > 200 {
-		msg = string(r[:200]) + "…"
 	}
 	return msg
 }
