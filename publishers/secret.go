@@ -185,6 +185,7 @@ func (r *Resolver) runCommand(ctx context.Context, ref, command string) (string,
 	if r.Dir != "" {
 		cmd.Dir = r.Dir
 	}
+	Confine(cmd) // a timeout ends the command and everything it started
 	var out, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &stderr
 	if err := cmd.Run(); err != nil {

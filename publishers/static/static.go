@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -54,6 +53,8 @@ type Publisher struct {
 	services []publishers.Service
 	now      func() time.Time
 	when     func(time.Time) string
+
+	pushTimeout time.Duration // gitRemoteTimeout when zero (tests shorten it)
 }
 
 // New builds the static status page from its config.
@@ -264,19 +265,37 @@ func (p *Publisher) writeSite(s *Site) error {
 	return writeFile(p.dir, "status.json", append(b, '\n'))
 }
 
+// Timeouts for git_push: local commands and the push.
+const (
+	gitLocalTimeout  = 30 * time.Second
+	gitRemoteTimeout = 2 * time.Minute
+)
+
+// push commits the site and pushes it with the user's own git, confined,
+// never prompting and with credentials in URLs redacted from its output
+// (publishers.RunGit). A failed add or commit is permanent; a failed push
+// is retryable (the site stays written and committed).
 func (p *Publisher) push(ctx context.Context, msg string) error {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
 	for _, args := range [][]string{{"add", "-A", "."}, {"commit", "-q", "-m", msg}, {"push", "-q"}} {
-		cmd := exec.CommandContext(ctx, "git", args...)
-		cmd.Dir = p.dir
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			if args[0] == "commit" && strings.Contains(string(out), "nothing to commit") {
-				continue
+		timeout := gitLocalTimeout
+		if args[0] == "push" {
+			timeout = p.pushTimeout
+			if timeout == 0 {
+				timeout = gitRemoteTimeout
 			}
-			return fmt.Errorf("git %s in %s: %v: %s", args[0], p.dir, err, strings.TrimSpace(string(out)))
 		}
+		out, err := publishers.RunGit(ctx, p.dir, timeout, args...)
+		if err == nil {
+			continue
+		}
+		if args[0] == "commit" && strings.Contains(out, "nothing to commit") {
+			continue
+		}
+		err = fmt.Errorf("git %s in %s: %w", args[0], p.dir, err)
+		if args[0] != "push" && !errors.Is(err, context.DeadlineExceeded) {
+			return publishers.Permanent(err)
+		}
+		return err
 	}
 	return nil
 }

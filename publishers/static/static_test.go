@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/incident-cli/incident/publishers"
 	"github.com/incident-cli/incident/publishers/publisherstest"
@@ -72,8 +73,10 @@ func TestPublishWritesTheSite(t *testing.T) {
 	}
 }
 
-// TestGitPush: with git_push the site is committed and pushed to its remote.
-func TestGitPush(t *testing.T) {
+// gitSite makes a site directory cloned from a bare remote, with git
+// configured for the test only; run runs git in a directory.
+func gitSite(t *testing.T) (root, remote, site string, run func(dir string, args ...string) string) {
+	t.Helper()
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git is not installed")
 	}
@@ -81,10 +84,10 @@ func TestGitPush(t *testing.T) {
 	for _, kv := range [][2]string{{"GIT_AUTHOR_NAME", "ops"}, {"GIT_COMMITTER_NAME", "ops"}, {"GIT_AUTHOR_EMAIL", "ops@example.com"}, {"GIT_COMMITTER_EMAIL", "ops@example.com"}} {
 		t.Setenv(kv[0], kv[1])
 	}
-	root := t.TempDir()
-	remote := filepath.Join(root, "site.git")
-	site := filepath.Join(root, "site")
-	run := func(dir string, args ...string) string {
+	root = t.TempDir()
+	remote = filepath.Join(root, "site.git")
+	site = filepath.Join(root, "site")
+	run = func(dir string, args ...string) string {
 		t.Helper()
 		cmd := exec.Command("git", args...)
 		cmd.Dir = dir
@@ -101,7 +104,12 @@ func TestGitPush(t *testing.T) {
 	run(site, "add", "README")
 	run(site, "commit", "-q", "-m", "init")
 	run(site, "push", "-q", "-u", "origin", "main")
+	return root, remote, site, run
+}
 
+// TestGitPush: with git_push the site is committed and pushed to its remote.
+func TestGitPush(t *testing.T) {
+	root, remote, site, run := gitSite(t)
 	p, _ := newStatic(t, "type = \"static\"\ndir = \""+site+"\"\ngit_push = true\nbase_url = \"https://status.example.com\"\n")
 	post := publisherstest.Post(1, "x")
 	post.HTML = "<p>We are investigating.</p>"
@@ -116,5 +124,37 @@ func TestGitPush(t *testing.T) {
 	}
 	if msg := run(root, "--git-dir", remote, "log", "-1", "--format=%s", "main"); !strings.Contains(msg, post.Incident.ID) {
 		t.Errorf("commit message %q", msg)
+	}
+}
+
+// TestGitPushGuards: a failed push shows no credential in a URL (here the
+// remote's refusal names one) and can be retried; a remote that never
+// answers is cut at the timeout, with the ssh git started.
+func TestGitPushGuards(t *testing.T) {
+	_, remote, site, run := gitSite(t)
+	p, _ := newStatic(t, "type = \"static\"\ndir = \""+site+"\"\ngit_push = true\nbase_url = \"https://status.example.com\"\n")
+	hook := "#!/bin/sh\necho 'moved: push to https://bot:ghp_S3CR3T0123456789@git.example.com/site.git'\nexit 1\n"
+	if err := os.WriteFile(filepath.Join(remote, "hooks", "pre-receive"), []byte(hook), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, err := p.Publish(t.Context(), publisherstest.Post(1, "x"))
+	if err == nil || !publishers.Retryable(err) || !strings.HasPrefix(err.Error(), "git push in ") {
+		t.Fatalf("unreachable remote: err = %v, want a retryable git push error", err)
+	}
+	publisherstest.AssertNoSecretPart(t, err.Error(), "ghp_S3CR3T0123456789")
+	if !strings.Contains(err.Error(), "https://[redacted]@git.example.com") {
+		t.Errorf("err = %v, want the remote's message, redacted", err)
+	}
+
+	run(site, "remote", "set-url", "origin", "ssh://git@git.example.invalid/site.git")
+	t.Setenv("GIT_SSH_COMMAND", "sleep 60 #")
+	p.pushTimeout = 300 * time.Millisecond
+	start := time.Now()
+	_, err = p.Publish(t.Context(), publisherstest.Post(2, "y"))
+	if err == nil || !publishers.Retryable(err) || !strings.HasSuffix(err.Error(), "did not finish within 300ms") {
+		t.Fatalf("hanging remote: err = %v, want the timeout", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("Publish returned after %s: the hanging ssh kept it waiting", d)
 	}
 }
