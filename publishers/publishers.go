@@ -123,6 +123,7 @@ type Locator interface {
 type Env struct {
 	Name         string // the channel's name from config (for errors)
 	Dir          string // the runbook directory; relative paths in config are relative to it
+	Records      string // the incident records folder (Dir/incidents): never written into or deleted by a channel
 	StateDir     string // the user's state directory for this runbook (sessions, caches); never in the runbook
 	UserAgent    string // "incident/VERSION"
 	HTTP         *http.Client

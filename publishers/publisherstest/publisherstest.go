@@ -5,6 +5,7 @@ package publisherstest
 
 import (
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,9 +21,11 @@ var Now = time.Date(2026, 11, 27, 10, 15, 0, 0, time.UTC)
 // Env returns an Env whose secrets resolve from the given environment.
 func Env(t testing.TB, name string, secrets map[string]string) publishers.Env {
 	t.Helper()
+	dir := t.TempDir()
 	return publishers.Env{
 		Name:         name,
-		Dir:          t.TempDir(),
+		Dir:          dir,
+		Records:      filepath.Join(dir, "incidents"),
 		StateDir:     t.TempDir(),
 		UserAgent:    "incident/test",
 		HTTP:         &http.Client{Timeout: 5 * time.Second},

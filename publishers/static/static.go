@@ -70,6 +70,9 @@ func New(cfg toml.Primitive, md toml.MetaData, env publishers.Env) (publishers.P
 	if !filepath.IsAbs(dir) {
 		dir = filepath.Join(env.Dir, dir)
 	}
+	if err := publishers.CheckOutputDir("dir", c.Dir, dir, env); err != nil {
+		return nil, err
+	}
 	if c.BaseURL != "" {
 		if _, err := publishers.CheckBaseURL(c.BaseURL); err != nil {
 			return nil, fmt.Errorf("base_url: %w", err)
@@ -198,8 +201,17 @@ func (b *Builder) Add(pg Page) error {
 }
 
 // Finish swaps the new pages in and writes the index, feed and status.json.
+// It never replaces a folder that holds event files (*.toml): that is
+// incident records, not the site's pages, and nothing is touched.
 func (b *Builder) Finish() error {
 	live := filepath.Join(b.p.dir, "incidents")
+	if records, err := publishers.HoldsEventFiles(live); err != nil || records {
+		b.Abort()
+		if err != nil {
+			return fmt.Errorf("site build: %w", err)
+		}
+		return fmt.Errorf("site build: %s holds event files (*.toml), so it is incident records, not the site's pages: nothing was replaced; point the static page's `dir` at a folder of its own", live)
+	}
 	old := ""
 	if _, err := os.Stat(live); err == nil {
 		old = b.stage + "-old"

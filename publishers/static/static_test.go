@@ -158,3 +158,49 @@ func TestGitPushGuards(t *testing.T) {
 		t.Errorf("Publish returned after %s: the hanging ssh kept it waiting", d)
 	}
 }
+
+// TestFinishNeverDeletesRecords: a full build whose incidents/ folder holds
+// event files (the records, when dir was pointed at the runbook before the
+// config check existed) replaces nothing.
+func TestFinishNeverDeletesRecords(t *testing.T) {
+	env := publisherstest.Env(t, "status page", nil)
+	env.Records = "" // the config check is not in the way
+	prim, md := publisherstest.Decode(t, "type = \"static\"\ndir = \".\"\n")
+	pub, err := New(prim, md, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := pub.(*Publisher)
+	event := filepath.Join(env.Dir, "incidents", "2026-11-27-x", "20261127T101500.000000000Z-opened-abcdef.toml")
+	if err := os.MkdirAll(filepath.Dir(event), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(event, []byte("kind = \"opened\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b, err := p.NewBuilder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Finish(); err == nil || !strings.Contains(err.Error(), "holds event files") {
+		t.Fatalf("Finish = %v, want a refusal", err)
+	}
+	if _, err := os.Stat(event); err != nil {
+		t.Fatalf("the event file is gone: %v", err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(env.Dir, ".build-*")); len(left) > 0 {
+		t.Errorf("staging folders left: %v", left)
+	}
+}
+
+// TestDirHoldingRecordsRefused: a static page whose dir holds the records is
+// a config error.
+func TestDirHoldingRecordsRefused(t *testing.T) {
+	env := publisherstest.Env(t, "status page", nil)
+	for _, dir := range []string{".", "incidents", "incidents/x"} {
+		prim, md := publisherstest.Decode(t, "type = \"static\"\ndir = \""+dir+"\"\n")
+		if _, err := New(prim, md, env); err == nil || !strings.Contains(err.Error(), "incident records") {
+			t.Errorf("dir %q: err = %v, want a refusal naming the records", dir, err)
+		}
+	}
+}
