@@ -204,7 +204,10 @@ func (c *Client) Send(op string, req *http.Request, out any) (*http.Response, er
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	b, err := ReadAnswer(resp.Body)
+	if errors.Is(err, ErrAnswerTooLarge) {
+		return resp, fmt.Errorf("%s: %w", op, err)
+	}
 	if err != nil {
 		return resp, fmt.Errorf("%s: reading the answer: %w", op, err)
 	}

@@ -44,8 +44,9 @@ func headerKey(key string) string {
 }
 
 // transport sits under go-mastodon's http.Client. It adds Idempotency-Key to
-// status posts and answers every 4xx/5xx with a *publishers.HTTPError, so
-// go-mastodon's doAPI returns at once instead of sleeping through 429s.
+// status posts, answers every 4xx/5xx with a *publishers.HTTPError, so
+// go-mastodon's doAPI returns at once instead of sleeping through 429s, and
+// limits every other answer's body to publishers.MaxAnswer.
 type transport struct {
 	next http.RoundTripper
 	now  func() time.Time
@@ -66,8 +67,14 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		req.Header.Set("Idempotency-Key", c.key)
 	}
 	resp, err := t.next.RoundTrip(req)
-	if err != nil || resp.StatusCode < 400 {
+	if err != nil {
 		return resp, err
+	}
+	if resp.StatusCode < 400 {
+		// go-mastodon decodes the body without a limit: an endless
+		// answer must end at ours.
+		resp.Body = publishers.LimitBody(resp.Body)
+		return resp, nil
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))

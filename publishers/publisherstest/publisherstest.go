@@ -6,6 +6,7 @@ package publisherstest
 import (
 	"net/http"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -132,4 +133,28 @@ func AssertNoSecretPart(t testing.TB, s string, secrets ...string) {
 func Straddle(secret string, cut int) string {
 	prefix := "bad request; you sent X-Api-Token: "
 	return strings.Repeat("x", cut-len(prefix)-len(secret)/2) + prefix + secret + " and more text after it"
+}
+
+// MaxAllocated is what AssertBoundedMemory allows: a channel reading an
+// endless answer through its size limit (publishers.MaxAnswer) allocates a
+// few times that; one without a limit allocates all of
+// fakeservice.EndlessMax.
+const MaxAllocated = 48 << 20
+
+// AssertBoundedMemory runs f, which makes a channel read an endless
+// answer, and fails when the process allocated more than MaxAllocated
+// meanwhile (runtime.MemStats.TotalAlloc, the fake server's writes
+// included).
+func AssertBoundedMemory(t testing.TB, f func()) {
+	t.Helper()
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	n := after.TotalAlloc - before.TotalAlloc
+	t.Logf("reading an endless answer allocated %.1f MiB", float64(n)/(1<<20))
+	if n > MaxAllocated {
+		t.Errorf("reading an endless answer allocated %d MiB, want at most %d MiB: the body is read without a limit", n>>20, MaxAllocated>>20)
+	}
 }

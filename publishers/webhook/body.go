@@ -6,8 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -107,8 +107,11 @@ func (p *Publisher) send(ctx context.Context, op, target string, hdr http.Header
 		return answer{}, fmt.Errorf("%s: %w", op, errURL(err))
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
+	b, err := publishers.ReadAnswer(resp.Body)
+	switch {
+	case errors.Is(err, publishers.ErrAnswerTooLarge) && resp.StatusCode >= 200 && resp.StatusCode <= 299:
+		return answer{}, nil // delivered (any 2xx is), whatever else the receiver sends
+	case err != nil && !errors.Is(err, publishers.ErrAnswerTooLarge):
 		return answer{}, fmt.Errorf("%s: reading the answer: %w", op, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {

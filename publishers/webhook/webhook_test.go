@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/incident-cli/incident/publishers"
+	"github.com/incident-cli/incident/publishers/fakeservice"
 	"github.com/incident-cli/incident/publishers/publisherstest"
 	"github.com/incident-cli/incident/publishers/webhook/webhooktest"
 )
@@ -280,4 +281,20 @@ func TestSecretAtTheCut(t *testing.T) {
 		t.Fatalf("err = %v, want the service's message", err)
 	}
 	publisherstest.AssertNoSecretPart(t, err.Error(), apiToken)
+}
+
+// TestEndlessAnswer: a receiver that streams a 2xx answer without end is
+// read only up to the size limit: the post is delivered (any 2xx is) and
+// memory stays bounded.
+func TestEndlessAnswer(t *testing.T) {
+	f := newFakeReceiver(t, testToken)
+	ch := ownTool(t, f)
+	f.Endless(fakeservice.Always)
+	var err error
+	publisherstest.AssertBoundedMemory(t, func() {
+		_, err = ch.Publish(context.Background(), publisherstest.Post(1, "Investigating: IMAP logins fail."))
+	})
+	if err != nil {
+		t.Errorf("err = %v, want the 2xx taken as delivered", err)
+	}
 }
