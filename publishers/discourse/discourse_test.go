@@ -11,8 +11,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/incident-cli/incident/publishers"
-	"github.com/incident-cli/incident/publishers/fakeservice"
 	"github.com/incident-cli/incident/publishers/discourse/discoursetest"
+	"github.com/incident-cli/incident/publishers/fakeservice"
 	"github.com/incident-cli/incident/publishers/publisherstest"
 )
 
