@@ -145,6 +145,9 @@ func (s *Store) Append(id string, e *Event) error {
 	if err := toml.NewEncoder(&buf).Encode(e); err != nil {
 		return fmt.Errorf("encode %s event: %w", e.Kind, err)
 	}
+	if err := checkEncodedEvent(e.Kind, buf.Bytes()); err != nil {
+		return err
+	}
 	dir := filepath.Join(s.Dir, id)
 	e.ID = e.At.Format("20060102T150405.000000000Z") + "-" + string(e.Kind) + "-" + randomSuffix()
 	if err := writeAtomic(dir, e.ID+".toml", buf.Bytes()); err != nil {
@@ -272,10 +275,9 @@ func (s *Store) readEvents(dir string) ([]Event, error) {
 	sort.Strings(names)
 	events := make([]Event, 0, len(names))
 	for _, n := range names {
-		p := filepath.Join(dir, n)
-		var e Event
-		if _, err := toml.DecodeFile(p, &e); err != nil {
-			return nil, fmt.Errorf("%s: %v; the event file is damaged: restore it from git or a backup, or move it out of the folder", p, err)
+		e, err := decodeEventFile(filepath.Join(dir, n))
+		if err != nil {
+			return nil, err
 		}
 		e.ID = strings.TrimSuffix(n, ".toml")
 		events = append(events, e)
