@@ -19,14 +19,15 @@ const MaxRecorded = 1024
 
 const redacted = "[redacted]"
 
-// Clip makes text a service sent safe to show and record. Every secret
+// Clip makes text a service sent safe to show and record. Invalid UTF-8
+// becomes U+FFFD (a record must stay readable TOML). Every secret
 // (values of 4 bytes or more) is replaced by "[redacted]" first; then the
 // text is cut to at most n bytes at a rune boundary, "…" marking the cut;
 // and any beginning of a secret left at the cut is removed as well (replaced
 // by "[redacted]" when 4 bytes or more), so a secret straddling the cut
 // leaks no prefix. Redacting after cutting would miss exactly that secret.
 func Clip(s string, n int, secrets ...string) string {
-	s = redactAll(s, secrets)
+	s = redactAll(strings.ToValidUTF8(s, "\uFFFD"), secrets)
 	if len(s) <= n {
 		return s
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
 )
@@ -53,8 +54,11 @@ func decodeEventFile(path string) (Event, error) {
 }
 
 // checkEncodedEvent refuses to write an event that the store could not
-// read back.
+// read back: too large, or holding text that is not UTF-8 (TOML is).
 func checkEncodedEvent(kind EventKind, b []byte) error {
+	if !utf8.Valid(b) {
+		return fmt.Errorf("the %s event holds text that is not valid UTF-8 (typed in a terminal or read from a file in another encoding?): nothing was written; give the text in UTF-8", kind)
+	}
 	if len(b) > MaxEventFile {
 		return fmt.Errorf("the %s event is %d KiB, over the %d KiB an event may hold: shorten the text", kind, len(b)>>10, MaxEventFile>>10)
 	}

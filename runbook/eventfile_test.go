@@ -59,3 +59,20 @@ func TestAppendRefusesAnEventTooLargeToRead(t *testing.T) {
 		t.Errorf("events %v, %v: want none written", evs, err)
 	}
 }
+
+// TestAppendRefusesInvalidUTF8: text that is not UTF-8 (a terminal in
+// another encoding) would make an event file no TOML reader takes: it is
+// refused, nothing written.
+func TestAppendRefusesInvalidUTF8(t *testing.T) {
+	s := &Store{Dir: t.TempDir()}
+	id, err := s.Create("IMAP", time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Append(id, &Event{Kind: KindNote, Text: "Latin-1: caf\xe9"}); err == nil || !strings.Contains(err.Error(), "not valid UTF-8") {
+		t.Fatalf("Append = %v, want a refusal", err)
+	}
+	if evs, err := s.Events(id); err != nil || len(evs) != 0 {
+		t.Errorf("events %v, %v: want none written", evs, err)
+	}
+}

@@ -114,7 +114,7 @@ func (a *app) finish(c *cobra.Command, res *runbook.Result) error {
 	}
 	for _, r := range res.Channels {
 		if r.StatusPage && r.URL != "" {
-			fmt.Fprintln(c.OutOrStdout(), r.URL)
+			fmt.Fprintln(c.OutOrStdout(), line(r.URL))
 		}
 	}
 	switch {
@@ -149,11 +149,11 @@ func (a *app) whereLine(w io.Writer, id string) {
 func printChannelResult(w io.Writer, r runbook.ChannelResult) {
 	switch {
 	case r.Skipped:
-		fmt.Fprintf(w, "- %s: %s\n", r.Channel, r.Error)
+		fmt.Fprintf(w, "- %s: %s\n", r.Channel, line(r.Error))
 	case r.Error != "":
-		fmt.Fprintf(w, "✗ %s\n", r.Error)
+		fmt.Fprintf(w, "✗ %s\n", line(r.Error))
 	default:
-		fmt.Fprintf(w, "✓ %s: %s\n", r.Channel, r.URL)
+		fmt.Fprintf(w, "✓ %s: %s\n", r.Channel, line(r.URL))
 	}
 }
 

@@ -44,7 +44,7 @@ last_public_update, next_update_due, overdue, overdue_by, undelivered.`,
 			rb, err := a.runbook()
 			if err != nil {
 				if nagios {
-					fmt.Fprintf(c.OutOrStdout(), "INCIDENT UNKNOWN - %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
+					fmt.Fprintf(c.OutOrStdout(), "INCIDENT UNKNOWN - %s\n", line(err.Error()))
 					return exitCode(3)
 				}
 				return err
@@ -52,7 +52,7 @@ last_public_update, next_update_due, overdue, overdue_by, undelivered.`,
 			sums, err := rb.OpenSummaries()
 			if err != nil {
 				if nagios {
-					fmt.Fprintf(c.OutOrStdout(), "INCIDENT UNKNOWN - %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
+					fmt.Fprintf(c.OutOrStdout(), "INCIDENT UNKNOWN - %s\n", line(err.Error()))
 					return exitCode(3)
 				}
 				return err
@@ -85,7 +85,7 @@ last_public_update, next_update_due, overdue, overdue_by, undelivered.`,
 				if entries == nil {
 					entries = []statusEntry{}
 				}
-				enc := json.NewEncoder(c.OutOrStdout())
+				enc := json.NewEncoder(rawOut(c))
 				enc.SetIndent("", "  ")
 				if err := enc.Encode(map[string]any{"open": entries, "overdue": overdue}); err != nil {
 					return err
@@ -95,7 +95,7 @@ last_public_update, next_update_due, overdue, overdue_by, undelivered.`,
 					fmt.Fprintln(c.OutOrStdout(), "no open incidents")
 				}
 				for _, e := range entries {
-					fmt.Fprintf(c.OutOrStdout(), "%s [%s] %s\n", e.ID, e.Status, e.Title)
+					fmt.Fprintf(c.OutOrStdout(), "%s [%s] %s\n", line(e.ID), line(e.Status), line(e.Title))
 					if e.Overdue {
 						fmt.Fprintf(c.OutOrStdout(), "  OVERDUE by %s: an update was due %s; run `incident update %s`\n", e.OverdueBy, a.clock(e.Due), e.ID)
 					} else {
@@ -122,7 +122,7 @@ func nagiosLine(c *cobra.Command, entries []statusEntry, overdue, soon, undelive
 	var ids []string
 	for _, e := range entries {
 		if e.Overdue {
-			ids = append(ids, e.ID+" by "+e.OverdueBy)
+			ids = append(ids, line(e.ID)+" by "+e.OverdueBy)
 		}
 	}
 	out := c.OutOrStdout()
