@@ -170,6 +170,9 @@ func (a *app) showText(w io.Writer, inc *runbook.Incident) {
 				switch d.State {
 				case runbook.Sent:
 					fmt.Fprintf(w, "    ✓ %s %s\n", line(d.Channel), line(d.Receipt.URL))
+					if note := d.Receipt.Meta["note"]; note != "" {
+						fmt.Fprintf(w, "      note: %s\n", line(note))
+					}
 				case runbook.Failed:
 					fmt.Fprintf(w, "    ✗ %s failed (%d attempt(s)): %s\n", line(d.Channel), d.Attempts, line(d.Error))
 				default:
