@@ -78,9 +78,13 @@ type Update struct {
 	Number  int
 	Status  string
 	Message string // as the responder typed it (Markdown)
-	HTML    string // Message as HTML, escaped
-	At      time.Time
-	Author  string
+	// Markdown is Message escaped for a venue that renders Markdown (the
+	// templates' rule, templates.MarkdownText): for a channel that sends one
+	// update's message on its own.
+	Markdown string
+	HTML     string // Message as HTML, escaped
+	At       time.Time
+	Author   string
 }
 
 // Service is one service (component) named in the runbook.

@@ -356,3 +356,44 @@ func TestEndlessAnswer(t *testing.T) {
 		t.Errorf("err = %v, want a retryable error saying the answer is too large", err)
 	}
 }
+
+// TestEscaping: Statuspage renders names and bodies as HTML and
+// Markdown: the incident's name has &, < and > escaped, and every later
+// update's body is the message escaped by the Markdown rule (Update.Markdown),
+// or with &, < and > escaped when a caller gave none. A retry still finds
+// the incident by its (escaped) name.
+func TestEscaping(t *testing.T) {
+	f := newFakeStatuspage(t)
+	c := newChannel(t, f, "")
+	ctx := context.Background()
+	p := post(1)
+	p.Title = `[Investigating] Login <img src=x onerror=alert(1)> & "quotes"`
+	r1, err := c.Publish(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantName := `[Investigating] Login &lt;img src=x onerror=alert(1)&gt; &amp; "quotes"`
+	if inc := f.Incidents()[0]; inc.Name != wantName {
+		t.Errorf("name = %q, want %q", inc.Name, wantName)
+	}
+	if again, err := c.Publish(ctx, p); err != nil || again.ID != r1.ID || len(f.Incidents()) != 1 {
+		t.Errorf("retry: %+v %v, %d incidents: want the incident found by its name", again, err, len(f.Incidents()))
+	}
+	for _, tc := range []struct{ message, markdown, want string }{
+		{"<script>alert(1)</script> [x](javascript:alert(1))", `&lt;script>alert(1)&lt;/script> \[x](javascript:alert(1))`, `&lt;script>alert(1)&lt;/script> \[x](javascript:alert(1))`},
+		{"<b>no Markdown form given</b>", "", "&lt;b&gt;no Markdown form given&lt;/b&gt;"},
+	} {
+		q := post(2)
+		q.Title = p.Title
+		q.Thread, q.Parent = &r1, &r1
+		last := &q.Incident.Updates[len(q.Incident.Updates)-1]
+		last.Message, last.Markdown = tc.message, tc.markdown
+		if _, err := c.Publish(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+		inc := f.Incidents()[0]
+		if inc.Updates[0].Body != tc.want || inc.Name != wantName {
+			t.Errorf("update %q: body %q, name %q; want %q", tc.message, inc.Updates[0].Body, inc.Name, tc.want)
+		}
+	}
+}

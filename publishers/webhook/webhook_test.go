@@ -298,3 +298,25 @@ func TestEndlessAnswer(t *testing.T) {
 		t.Errorf("err = %v, want the 2xx taken as delivered", err)
 	}
 }
+
+// TestSlackEscaping: "text" has &, < and > escaped as Slack's mrkdwn
+// requires, so typed text cannot mention @channel or show one link and open
+// another; the structured fields carry the text exactly.
+func TestSlackEscaping(t *testing.T) {
+	f := webhooktest.NewServer(webhooktest.Options{Slack: true, UserAgent: "incident/test", Reporter: t})
+	p := newPublisher(t, "url = \"env:SLACK_WEBHOOK_URL\"", map[string]string{"SLACK_WEBHOOK_URL": f.URL + slackPath})
+	typed := "<!channel> see <https://evil.example|https://status.example.com> & <@U123>"
+	post := publisherstest.Post(1, "[Investigating] "+typed+" https://status.example.com/x?a=1&b=2")
+	post.Incident.Updates[0].Message = typed
+	if _, err := p.Publish(context.Background(), post); err != nil {
+		t.Fatal(err)
+	}
+	d := f.Deliveries()[0]
+	want := "[Investigating] &lt;!channel&gt; see &lt;https://evil.example|https://status.example.com&gt; &amp; &lt;@U123&gt; https://status.example.com/x?a=1&amp;b=2"
+	if d.Text != want {
+		t.Errorf("text = %q, want %q", d.Text, want)
+	}
+	if d.Update.Message != typed {
+		t.Errorf("update.message = %q, want it exactly as typed", d.Update.Message)
+	}
+}

@@ -213,7 +213,7 @@ func (c *channel) create(ctx context.Context, op, slug string, p publishers.Post
 	}
 	body := postBody{
 		Title:      title(p),
-		Content:    p.HTML,
+		Content:    content(p),
 		Status:     c.cfg.Status,
 		Slug:       slug,
 		Categories: c.cfg.Categories,
@@ -278,7 +278,7 @@ func (c *channel) edit(ctx context.Context, op, id string, p publishers.Post, ki
 	if err != nil || n <= 0 {
 		return publishers.Receipt{}, publishers.Permanent(fmt.Errorf("%s: recorded post id %q is not a WordPress post id", op, id))
 	}
-	body := postBody{Title: title(p), Content: p.HTML}
+	body := postBody{Title: title(p), Content: content(p)}
 	var out post
 	u := c.base + "/wp-json/wp/v2/posts/" + strconv.FormatInt(n, 10)
 	if _, err := c.client.Do(ctx, op, http.MethodPost, u, body, &out); err != nil {
@@ -347,10 +347,13 @@ func title(p publishers.Post) string {
 	if strings.TrimSpace(t) == "" {
 		t = p.Incident.Title
 	}
-	return titleEscaper.Replace(t)
+	return publishers.EscapeText(t)
 }
 
-var titleEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+// content is the post's HTML with every "[" written as "&#91;": WordPress
+// runs shortcodes ([embed], [contact-form], a plugin's own) found in post
+// content, and the HTML holds what the responder typed.
+func content(p publishers.Post) string { return publishers.NeutralizeShortcodes(p.HTML) }
 
 // Slug turns an incident id into the WordPress slug this channel uses: lower
 // case letters, digits and hyphens, at most 190 bytes (WordPress stores 200),

@@ -345,3 +345,25 @@ func TestSlugSquatting(t *testing.T) {
 		t.Errorf("%d posts, want no new one", n)
 	}
 }
+
+// TestShortcodesNeutralized: WordPress runs shortcodes found in a post's
+// content; none in what the responder typed may run, on create or edit.
+func TestShortcodesNeutralized(t *testing.T) {
+	f := newFakeWP(t)
+	c := newChannel(t, f, "")
+	p := publisherstest.Post(1, "x")
+	p.HTML = `<p>Use [contact-form-7 id="1"] or [embed]https://evil.example/[/embed]; <a href="https://example.com/?a[]=1">status</a></p>`
+	rec, err := c.Publish(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Thread = &rec
+	if _, err := c.Publish(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	got := f.Posts()[0].Content
+	want := `<p>Use &#91;contact-form-7 id="1"] or &#91;embed]https://evil.example/&#91;/embed]; <a href="https://example.com/?a&#91;]=1">status</a></p>`
+	if got != want {
+		t.Errorf("content = %s, want %s", got, want)
+	}
+}
