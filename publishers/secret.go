@@ -16,10 +16,16 @@ import (
 // Secret is a reference to a secret in config: env:NAME, file:PATH or
 // cmd:COMMAND. The config never holds the secret itself; decoding a literal
 // value fails with an error that shows the three forms. Its String is the
-// reference, never the value, so it is safe to print.
+// reference without a cmd:'s arguments (which may hold a token inline),
+// never the value, so it is safe to print.
 type Secret struct {
 	ref string
 }
+
+// MinSecret is the shortest secret value accepted: redaction replaces
+// every occurrence of a value in what is shown or recorded, and a shorter
+// one would match ordinary text (and be guessed from what it left).
+const MinSecret = 8
 
 // ErrLiteralSecret is returned when a secret field holds a value instead of a reference.
 var ErrLiteralSecret = errors.New("secrets are never written in the config: use env:NAME (an environment variable), file:PATH (a file's content) or cmd:COMMAND (a command's output, e.g. cmd:pass show mastodon/token)")
@@ -71,11 +77,42 @@ func (s *Secret) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// MarshalText returns the reference.
-func (s Secret) MarshalText() ([]byte, error) { return []byte(s.ref), nil }
+// MarshalText returns the printable reference (see String).
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
-// String returns the reference (env:NAME), never the value.
-func (s Secret) String() string { return s.ref }
+// String returns the reference as it may be shown: env:NAME, file:PATH, and
+// for a command only its name, "cmd:pass …": the arguments may carry a
+// token inline. Never the value.
+func (s Secret) String() string {
+	kind, rest, _ := strings.Cut(s.ref, ":")
+	if kind != "cmd" {
+		return s.ref
+	}
+	return "cmd:" + commandName(rest)
+}
+
+// Ref returns the whole reference, a cmd:'s arguments included: for
+// comparing and hashing references, never for showing them.
+func (s Secret) Ref() string { return s.ref }
+
+// IsCommand reports whether the secret is a cmd: reference.
+func (s Secret) IsCommand() bool { return strings.HasPrefix(s.ref, "cmd:") }
+
+// commandName is a command's first word, with " …" when more follows.
+func commandName(command string) string {
+	f := strings.Fields(command)
+	if len(f) == 0 {
+		return ""
+	}
+	name := f[0]
+	if i := strings.IndexAny(name, shellChars+"="); i >= 0 {
+		name = name[:i] // never more than the word: not "TOKEN=abc" nor "get;echo"
+	}
+	if len(f) > 1 || name != f[0] {
+		name += " …"
+	}
+	return name
+}
 
 // IsZero reports whether no reference was given.
 func (s Secret) IsZero() bool { return s.ref == "" }
@@ -90,7 +127,7 @@ func (s Secret) Where() string {
 	case "file":
 		return "the file " + rest
 	case "cmd":
-		return "the output of `" + rest + "`"
+		return "the output of `" + commandName(rest) + "`"
 	}
 	return "the config"
 }
@@ -122,6 +159,9 @@ func (r *Resolver) Resolve(ctx context.Context, s Secret) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if len(v) < MinSecret {
+		return "", fmt.Errorf("secret %s: the value from %s is %d characters; a value this short cannot be kept out of output and records safely, and no real credential is that short: check it", s, s.Where(), len(v))
+	}
 	r.mu.Lock()
 	if r.values == nil {
 		r.values = map[string]string{}
@@ -141,7 +181,7 @@ func (r *Resolver) resolve(ctx context.Context, s Secret) (string, error) {
 		}
 		v := getenv(rest)
 		if v == "" {
-			return "", fmt.Errorf("secret %s: the environment variable %s is not set; export it or change the reference", s.ref, rest)
+			return "", fmt.Errorf("secret %s: the environment variable %s is not set; export it or change the reference", s, rest)
 		}
 		return v, nil
 	case "file":
@@ -151,15 +191,15 @@ func (r *Resolver) resolve(ctx context.Context, s Secret) (string, error) {
 		}
 		b, err := os.ReadFile(p)
 		if err != nil {
-			return "", fmt.Errorf("secret %s: cannot read the file: %v", s.ref, errors.Unwrap(err))
+			return "", fmt.Errorf("secret %s: cannot read the file: %v", s, errors.Unwrap(err))
 		}
 		v := strings.TrimSpace(string(b))
 		if v == "" {
-			return "", fmt.Errorf("secret %s: the file is empty", s.ref)
+			return "", fmt.Errorf("secret %s: the file is empty", s)
 		}
 		return v, nil
 	case "cmd":
-		return r.runCommand(ctx, s.ref, rest)
+		return r.runCommand(ctx, s.String(), rest)
 	}
 	return "", ErrLiteralSecret
 }

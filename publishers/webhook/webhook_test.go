@@ -246,7 +246,7 @@ func TestHeaderForms(t *testing.T) {
 		{"text plain", "text plain", ""},
 	} {
 		h, err := parseHeader("X-Test", tc.value)
-		if err != nil || h.prefix != tc.prefix || h.secret.String() != tc.secret {
+		if err != nil || h.prefix != tc.prefix || h.secret.Ref() != tc.secret {
 			t.Errorf("parseHeader(%q) = %+v, %v", tc.value, h, err)
 		}
 	}
