@@ -139,6 +139,9 @@ type Resolver struct {
 	Getenv  func(string) string // os.Getenv when nil
 	Dir     string              // relative file: paths are relative to it
 	Timeout time.Duration       // for cmd:, 10s when zero
+	// Allow, when set, is asked before a cmd: secret runs; its error stops
+	// it (the runbook allows only the commands the user trusted).
+	Allow func(Secret) error
 
 	mu     sync.Mutex
 	values map[string]string
@@ -199,6 +202,11 @@ func (r *Resolver) resolve(ctx context.Context, s Secret) (string, error) {
 		}
 		return v, nil
 	case "cmd":
+		if r.Allow != nil {
+			if err := r.Allow(s); err != nil {
+				return "", err
+			}
+		}
 		return r.runCommand(ctx, s.String(), rest)
 	}
 	return "", ErrLiteralSecret

@@ -153,8 +153,15 @@ func Open(loc Location, opt Options) (*Runbook, error) {
 		}
 		opt.StateDir = d
 	}
+	if !loc.Embedded {
+		// Before anything of the runbook is read: a config someone else
+		// controls is not used at all (see Trust).
+		if err := checkOwnership(loc.Dir, opt.Getenv); err != nil {
+			return nil, err
+		}
+	}
 	r := &Runbook{Dir: loc.Dir, Embedded: loc.Embedded, StateDir: opt.StateDir, now: opt.Now}
-	r.Secrets = &publishers.Resolver{Getenv: opt.Getenv, Dir: loc.Dir}
+	r.Secrets = &publishers.Resolver{Getenv: opt.Getenv, Dir: loc.Dir, Allow: r.allowCommand}
 	var (
 		cfg *Config
 		err error

@@ -180,7 +180,7 @@ holding incident.toml, else $XDG_CONFIG_HOME/incident, else the built-in default
 	root.AddCommand(
 		a.newInitCmd(), a.newOpenCmd(), a.newUpdateCmd(), a.newCloseCmd(), a.newReopenCmd(),
 		a.newRFOCmd(), a.newNoteCmd(), a.newListCmd(), a.newShowCmd(), a.newStatusCmd(), a.newRetryCmd(),
-		a.newDoctorCmd(), a.newSiteCmd(), a.newSyncCmd(), a.newVersionCmd(), a.newGendocsCmd(),
+		a.newDoctorCmd(), a.newSiteCmd(), a.newSyncCmd(), a.newTrustCmd(), a.newVersionCmd(), a.newGendocsCmd(),
 	)
 	for _, c := range root.Commands() {
 		c.Args = wrapArgs(c.Args)
@@ -233,13 +233,19 @@ func (a *app) runbook() (*runbook.Runbook, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.rb, a.loc = rb, loc
 	if w := rb.PermissionWarning(); w != "" {
 		fmt.Fprintln(a.stderr(), "warning: "+w)
 	}
 	if a.noPull {
+		// Shell completion asks nothing; the resolver still runs no cmd:
+		// secret the user has not trusted.
+		a.rb, a.loc = rb, loc
 		return rb, nil
 	}
+	if err := a.trustCommands(rb); err != nil {
+		return nil, err
+	}
+	a.rb, a.loc = rb, loc
 	if err := rb.SyncBefore(context.Background()); err != nil {
 		return nil, err
 	}
