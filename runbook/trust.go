@@ -267,11 +267,12 @@ type TrustReport struct {
 	Commands  []string
 }
 
-// Trust trusts the runbook in dir (already found, see Find): its folder,
+// Trust trusts the runbook in dir (as Find gives it): its folder,
 // when someone else owns it or others can write it (added to the user's
 // TrustFile), and its cmd: references as they are now. It runs nothing and
 // only reads the config.
 func Trust(dir string, getenv func(string) string) (*TrustReport, error) {
+	found := dir // the state directory is keyed by the path as Find gives it, as in Open
 	dir = realPath(dir)
 	file := filepath.Join(dir, ConfigFile)
 	if _, err := os.Stat(file); err != nil {
@@ -291,7 +292,7 @@ func Trust(dir string, getenv func(string) string) (*TrustReport, error) {
 	} else if err != nil {
 		return nil, err
 	}
-	state, err := StateDir(getenv, dir)
+	state, err := StateDir(getenv, found)
 	if err != nil {
 		return nil, err
 	}

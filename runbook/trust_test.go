@@ -149,3 +149,31 @@ func TestOwnershipRefused(t *testing.T) {
 		t.Errorf("writable trust list: Open = %v, want a refusal", err)
 	}
 }
+
+// TestTrustThroughASymlink: a runbook reached through a symbolic link is
+// trusted for the path the commands use.
+func TestTrustThroughASymlink(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("needs sh and symbolic links")
+	}
+	getenv := trustEnv(t)
+	real := writeRunbook(t, cmdConfig(filepath.Join(t.TempDir(), "ran"), "echo S3CR3T-from-cmd-1"))
+	link := filepath.Join(t.TempDir(), "ops")
+	if err := os.Symlink(real.Dir, link); err != nil {
+		t.Fatal(err)
+	}
+	loc, err := Find(link, getenv, "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Trust(loc.Dir, getenv); err != nil {
+		t.Fatal(err)
+	}
+	rb, err := Open(loc, Options{Getenv: getenv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cmds := rb.UntrustedCommands(); len(cmds) != 0 {
+		t.Errorf("untrusted after incident trust through a link: %v", cmds)
+	}
+}
