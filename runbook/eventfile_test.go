@@ -76,3 +76,36 @@ func TestAppendRefusesInvalidUTF8(t *testing.T) {
 		t.Errorf("events %v, %v: want none written", evs, err)
 	}
 }
+
+// BenchmarkDecodeEventFile measures the shape check's cost on a typical
+// update event against decoding alone:
+//
+//	go test ./runbook -run XXX -bench DecodeEventFile
+func BenchmarkDecodeEventFile(b *testing.B) {
+	s := &Store{Dir: b.TempDir()}
+	id, err := s.Create("IMAP", time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC))
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := &Event{Kind: KindUpdate, By: "alice", Host: "laptop", Status: Identified, Channels: []string{"status page", "community", "mastodon"},
+		Message: "A brute-force attack overloads the IMAP servers. We are blocking the attacking networks; logins may fail for some customers until then."}
+	if err := s.Append(id, e); err != nil {
+		b.Fatal(err)
+	}
+	p := filepath.Join(s.Dir, id, e.ID+".toml")
+	src, _ := os.ReadFile(p)
+	b.Run("checked", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := decodeEventFile(p); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("shape check alone", func(b *testing.B) {
+		for b.Loop() {
+			if err := checkEventShape(src); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
