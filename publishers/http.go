@@ -204,7 +204,10 @@ func (c *Client) Send(op string, req *http.Request, out any) (*http.Response, er
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	b, err := ReadAnswer(resp.Body)
+	if errors.Is(err, ErrAnswerTooLarge) {
+		return resp, fmt.Errorf("%s: %w", op, err)
+	}
 	if err != nil {
 		return resp, fmt.Errorf("%s: reading the answer: %w", op, err)
 	}
@@ -220,7 +223,7 @@ func (c *Client) Send(op string, req *http.Request, out any) (*http.Response, er
 		if he.Message == "" {
 			he.Message = strings.TrimSpace(string(b))
 		}
-		he.Message = shorten(redactCredentials(he.Message, req.Header), 200)
+		he.Message = Clip(he.Message, MaxMessage, CredentialValues(req.Header)...)
 		if c.Hint != nil {
 			he.Hint = c.Hint(resp.StatusCode)
 		}
@@ -251,33 +254,4 @@ func Hints(secret Secret) func(int) string {
 		}
 		return ""
 	}
-}
-
-func shorten(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n]) + "…"
-}
-
-// redactCredentials removes from a service's message the credentials we sent
-// it (a server may echo the request's headers in an error body): the values
-// of Authorization and any header named like a key, token or secret, whole
-// and without their scheme ("Basic xyz" and "xyz").
-func redactCredentials(msg string, h http.Header) string {
-	for name, values := range h {
-		n := strings.ToLower(name)
-		if n != "authorization" && !strings.Contains(n, "key") && !strings.Contains(n, "token") && !strings.Contains(n, "secret") {
-			continue
-		}
-		for _, v := range values {
-			for _, s := range []string{v, v[strings.IndexByte(v, ' ')+1:]} {
-				if len(s) >= 4 {
-					msg = strings.ReplaceAll(msg, s, "[redacted]")
-				}
-			}
-		}
-	}
-	return msg
 }

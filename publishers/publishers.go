@@ -83,10 +83,14 @@ type Update struct {
 	Number  int
 	Status  string
 	Message string // as the responder typed it (Markdown)
-	HTML    string // Message as HTML, escaped
-	At      time.Time
-	Author  string
-	States  map[string]string // service id -> state set by this update
+	// Markdown is Message escaped for a venue that renders Markdown (the
+	// templates' rule, templates.MarkdownText): for a channel that sends one
+	// update's message on its own.
+	Markdown string
+	HTML     string // Message as HTML, escaped
+	At       time.Time
+	Author   string
+	States   map[string]string // service id -> state set by this update
 }
 
 // Service is one service (component) named in the runbook.
@@ -144,6 +148,7 @@ type Subscriber interface {
 type Env struct {
 	Name         string // the channel's name from config (for errors)
 	Dir          string // the runbook directory; relative paths in config are relative to it
+	Records      string // the incident records folder (Dir/incidents): never written into or deleted by a channel
 	StateDir     string // the user's state directory for this runbook (sessions, caches); never in the runbook
 	UserAgent    string // "incident/VERSION"
 	HTTP         *http.Client

@@ -16,10 +16,16 @@ import (
 // Secret is a reference to a secret in config: env:NAME, file:PATH or
 // cmd:COMMAND. The config never holds the secret itself; decoding a literal
 // value fails with an error that shows the three forms. Its String is the
-// reference, never the value, so it is safe to print.
+// reference without a cmd:'s arguments (which may hold a token inline),
+// never the value, so it is safe to print.
 type Secret struct {
 	ref string
 }
+
+// MinSecret is the shortest secret value accepted: redaction replaces
+// every occurrence of a value in what is shown or recorded, and a shorter
+// one would match ordinary text (and be guessed from what it left).
+const MinSecret = 8
 
 // ErrLiteralSecret is returned when a secret field holds a value instead of a reference.
 var ErrLiteralSecret = errors.New("secrets are never written in the config: use env:NAME (an environment variable), file:PATH (a file's content) or cmd:COMMAND (a command's output, e.g. cmd:pass show mastodon/token)")
@@ -71,11 +77,42 @@ func (s *Secret) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// MarshalText returns the reference.
-func (s Secret) MarshalText() ([]byte, error) { return []byte(s.ref), nil }
+// MarshalText returns the printable reference (see String).
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
-// String returns the reference (env:NAME), never the value.
-func (s Secret) String() string { return s.ref }
+// String returns the reference as it may be shown: env:NAME, file:PATH, and
+// for a command only its name, "cmd:pass …": the arguments may carry a
+// token inline. Never the value.
+func (s Secret) String() string {
+	kind, rest, _ := strings.Cut(s.ref, ":")
+	if kind != "cmd" {
+		return s.ref
+	}
+	return "cmd:" + commandName(rest)
+}
+
+// Ref returns the whole reference, a cmd:'s arguments included: for
+// comparing and hashing references, never for showing them.
+func (s Secret) Ref() string { return s.ref }
+
+// IsCommand reports whether the secret is a cmd: reference.
+func (s Secret) IsCommand() bool { return strings.HasPrefix(s.ref, "cmd:") }
+
+// commandName is a command's first word, with " …" when more follows.
+func commandName(command string) string {
+	f := strings.Fields(command)
+	if len(f) == 0 {
+		return ""
+	}
+	name := f[0]
+	if i := strings.IndexAny(name, shellChars+"="); i >= 0 {
+		name = name[:i] // never more than the word: not "TOKEN=abc" nor "get;echo"
+	}
+	if len(f) > 1 || name != f[0] {
+		name += " …"
+	}
+	return name
+}
 
 // IsZero reports whether no reference was given.
 func (s Secret) IsZero() bool { return s.ref == "" }
@@ -90,7 +127,7 @@ func (s Secret) Where() string {
 	case "file":
 		return "the file " + rest
 	case "cmd":
-		return "the output of `" + rest + "`"
+		return "the output of `" + commandName(rest) + "`"
 	}
 	return "the config"
 }
@@ -102,6 +139,9 @@ type Resolver struct {
 	Getenv  func(string) string // os.Getenv when nil
 	Dir     string              // relative file: paths are relative to it
 	Timeout time.Duration       // for cmd:, 10s when zero
+	// Allow, when set, is asked before a cmd: secret runs; its error stops
+	// it (the runbook allows only the commands the user trusted).
+	Allow func(Secret) error
 
 	mu     sync.Mutex
 	values map[string]string
@@ -122,6 +162,9 @@ func (r *Resolver) Resolve(ctx context.Context, s Secret) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if len(v) < MinSecret {
+		return "", fmt.Errorf("secret %s: the value from %s is %d characters; a value this short cannot be kept out of output and records safely, and no real credential is that short: check it", s, s.Where(), len(v))
+	}
 	r.mu.Lock()
 	if r.values == nil {
 		r.values = map[string]string{}
@@ -141,7 +184,7 @@ func (r *Resolver) resolve(ctx context.Context, s Secret) (string, error) {
 		}
 		v := getenv(rest)
 		if v == "" {
-			return "", fmt.Errorf("secret %s: the environment variable %s is not set; export it or change the reference", s.ref, rest)
+			return "", fmt.Errorf("secret %s: the environment variable %s is not set; export it or change the reference", s, rest)
 		}
 		return v, nil
 	case "file":
@@ -151,15 +194,20 @@ func (r *Resolver) resolve(ctx context.Context, s Secret) (string, error) {
 		}
 		b, err := os.ReadFile(p)
 		if err != nil {
-			return "", fmt.Errorf("secret %s: cannot read the file: %v", s.ref, errors.Unwrap(err))
+			return "", fmt.Errorf("secret %s: cannot read the file: %v", s, errors.Unwrap(err))
 		}
 		v := strings.TrimSpace(string(b))
 		if v == "" {
-			return "", fmt.Errorf("secret %s: the file is empty", s.ref)
+			return "", fmt.Errorf("secret %s: the file is empty", s)
 		}
 		return v, nil
 	case "cmd":
-		return r.runCommand(ctx, s.ref, rest)
+		if r.Allow != nil {
+			if err := r.Allow(s); err != nil {
+				return "", err
+			}
+		}
+		return r.runCommand(ctx, s.String(), rest)
 	}
 	return "", ErrLiteralSecret
 }
@@ -185,6 +233,7 @@ func (r *Resolver) runCommand(ctx context.Context, ref, command string) (string,
 	if r.Dir != "" {
 		cmd.Dir = r.Dir
 	}
+	Confine(cmd) // a timeout ends the command and everything it started
 	var out, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &stderr
 	if err := cmd.Run(); err != nil {
@@ -201,19 +250,36 @@ func (r *Resolver) runCommand(ctx context.Context, ref, command string) (string,
 	return v, nil
 }
 
-// Redact replaces every secret value this resolver handed out with "[redacted]".
+// Redact replaces every secret value this resolver handed out with
+// "[redacted]". A secret's beginning standing right before a "…" (text that
+// was cut there before it came here) is removed too.
 func (r *Resolver) Redact(s string) string {
 	if r == nil {
 		return s
 	}
+	vs := r.valueList()
+	return redactAtCuts(redactAll(s, vs), vs)
+}
+
+// Clip is the package's Clip with every secret value this resolver handed
+// out, and extra: redact, cut to n bytes, and leave no secret's beginning at
+// the cut.
+func (r *Resolver) Clip(s string, n int, extra ...string) string {
+	vs := extra
+	if r != nil {
+		vs = append(r.valueList(), extra...)
+	}
+	return Clip(redactAtCuts(redactAll(s, vs), vs), n, vs...)
+}
+
+func (r *Resolver) valueList() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	vs := make([]string, 0, len(r.values))
 	for _, v := range r.values {
-		if len(v) >= 4 {
-			s = strings.ReplaceAll(s, v, "[redacted]")
-		}
+		vs = append(vs, v)
 	}
-	return s
+	return vs
 }
 
 func expandHome(p string) string {

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -164,7 +165,7 @@ func (r *Runbook) buildChannels(c *Config, md toml.MetaData, opt Options, file s
 			svcs[i].Name = s.ID
 		}
 	}
-	env := publishers.Env{Dir: r.Dir, StateDir: opt.StateDir, UserAgent: opt.UserAgent, HTTP: opt.HTTP,
+	env := publishers.Env{Dir: r.Dir, Records: filepath.Join(r.Dir, "incidents"), StateDir: opt.StateDir, UserAgent: opt.UserAgent, HTTP: opt.HTTP,
 		Organization: c.Organization, Services: svcs, Secrets: r.Secrets, Now: opt.Now,
 		// Templates are loaded after the channels: the call reads them then.
 		When: func(t time.Time) string { return r.Templates.When(t) }}

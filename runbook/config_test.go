@@ -109,18 +109,30 @@ func TestFind(t *testing.T) {
 func TestPermissionWarning(t *testing.T) {
 	loc := writeRunbook(t, "[status_page]\ntype = \"wordpress\"\nurl = \"https://status.example.com\"\nusername = \"bot\"\npassword = \"env:WP_APP_PASSWORD\"\n")
 	cfg := filepath.Join(loc.Dir, ConfigFile)
-	open := func() *Runbook {
-		rb, err := Open(loc, Options{Getenv: func(string) string { return "" }, StateDir: t.TempDir()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return rb
+	home := t.TempDir()
+	getenv := func(k string) string { return map[string]string{"XDG_CONFIG_HOME": home, "XDG_STATE_HOME": home}[k] }
+	open := func() (*Runbook, error) {
+		return Open(loc, Options{Getenv: getenv, StateDir: t.TempDir()})
 	}
-	if w := open().PermissionWarning(); w != "" {
+	rb, err := open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := rb.PermissionWarning(); w != "" {
 		t.Errorf("0600 config warned: %s", w)
 	}
+	// Writable by others: refused unless trusted, then used with a warning.
 	os.Chmod(cfg, 0o666)
-	if w := open().PermissionWarning(); !strings.Contains(w, "writable by group or others") || !strings.Contains(w, "chmod go-w") {
+	if _, err := open(); err == nil || !strings.Contains(err.Error(), "can be changed by anyone") || !strings.Contains(err.Error(), "chmod go-w "+cfg) {
+		t.Errorf("world-writable config: Open = %v, want a refusal", err)
+	}
+	if _, err := Trust(loc.Dir, getenv); err != nil {
+		t.Fatal(err)
+	}
+	if rb, err = open(); err != nil {
+		t.Fatalf("trusted: %v", err)
+	}
+	if w := rb.PermissionWarning(); !strings.Contains(w, "writable by group or others") || !strings.Contains(w, "chmod go-w") {
 		t.Errorf("world-writable config: %q", w)
 	}
 }

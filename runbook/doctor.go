@@ -61,10 +61,9 @@ func (r *Runbook) Doctor(ctx context.Context, online bool) []Check {
 	} else {
 		add("sample update fits every channel", nil, "")
 	}
-	for _, ref := range r.secretRefs() {
-		s, _ := publishers.ParseSecret(ref)
+	for _, s := range r.secretRefs() {
 		_, err := r.Secrets.Resolve(ctx, s)
-		add("secret "+ref, err, "resolves")
+		add("secret "+s.String(), err, "resolves")
 	}
 	if online {
 		for _, ch := range r.Channels() {
@@ -129,22 +128,27 @@ func (r *Runbook) templateNames() []string {
 }
 
 // secretRefs lists every secret reference in the config (values of channel
-// tables that start with env:, file: or cmd:).
-func (r *Runbook) secretRefs() []string {
+// tables that start with env:, file: or cmd:), sorted by reference.
+func (r *Runbook) secretRefs() []publishers.Secret {
 	if r.Embedded {
 		return nil
 	}
+	return configSecrets(r.ConfigFile)
+}
+
+// configSecrets lists the secret references of a config file, sorted.
+func configSecrets(file string) []publishers.Secret {
 	var raw map[string]any
-	if _, err := toml.DecodeFile(r.ConfigFile, &raw); err != nil {
+	if _, err := toml.DecodeFile(file, &raw); err != nil {
 		return nil
 	}
-	seen := map[string]bool{}
+	seen := map[string]publishers.Secret{}
 	var walk func(v any)
 	walk = func(v any) {
 		switch x := v.(type) {
 		case string:
 			if _, s, ok := publishers.FindSecret(x); ok {
-				seen[s.String()] = true
+				seen[s.Ref()] = s
 			}
 		case map[string]any:
 			for _, y := range x {
@@ -163,11 +167,11 @@ func (r *Runbook) secretRefs() []string {
 	walk(raw["status_page"])
 	walk(raw["channel"])
 	walk(raw["alerts"])
-	var out []string
-	for s := range seen {
+	out := make([]publishers.Secret, 0, len(seen))
+	for _, s := range seen {
 		out = append(out, s)
 	}
-	sort.Strings(out)
+	sort.Slice(out, func(i, j int) bool { return out[i].Ref() < out[j].Ref() })
 	return out
 }
 

@@ -537,7 +537,8 @@ func key(inc *Incident, u *Update, ch *Channel) string {
 
 // record appends the delivery's result (with the note of what the channel
 // had to do, for a success). The error returned is the channel's, prefixed
-// with its name and with secrets redacted.
+// with its name, with secrets redacted and cut to publishers.MaxRecorded (a
+// service's megabyte of HTML is not recorded).
 func (r *Runbook) record(inc *Incident, u *Update, ch *Channel, rec publishers.Receipt, err error, attempts int, note string) (publishers.Receipt, error) {
 	e := Event{At: r.Now(), By: r.Responder, Host: r.Host, Update: u.Event.ID, Channel: ch.Name}
 	if err == nil {
@@ -546,7 +547,7 @@ func (r *Runbook) record(inc *Incident, u *Update, ch *Channel, rec publishers.R
 		}
 		e.Kind, e.Receipt, e.Note = KindDelivered, &rec, note
 	} else {
-		msg := r.Secrets.Redact(err.Error())
+		msg := r.Secrets.Clip(err.Error(), publishers.MaxRecorded)
 		e.Kind, e.Error, e.Attempts, e.Permanent = KindFailed, msg, attempts, !publishers.Retryable(err)
 		err = fmt.Errorf("%s: %s", ch.Name, msg)
 	}

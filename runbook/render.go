@@ -172,7 +172,7 @@ func (r *Runbook) postIncident(inc *Incident) publishers.Incident {
 	for _, u := range inc.PublicUpdates() {
 		h, _ := templates.Markdown(u.Event.Message)
 		pi.Updates = append(pi.Updates, publishers.Update{Number: u.Number, Status: u.Event.Status,
-			Message: u.Event.Message, HTML: h, At: u.Event.At, Author: u.Event.By, States: u.States})
+			Message: u.Event.Message, Markdown: templates.MarkdownText(u.Event.Message), HTML: h, At: u.Event.At, Author: u.Event.By, States: u.States})
 	}
 	return pi
 }

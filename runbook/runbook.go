@@ -58,7 +58,7 @@ type Options struct {
 	Now       func() time.Time    // time.Now when nil
 	HTTP      *http.Client        // a client with a 30s timeout when nil
 	UserAgent string              // "incident/VERSION"
-	StateDir  string              // the user's state dir for this runbook (sessions); see StateDir
+	StateDir  string              // the user's state dir for this runbook; StateDir, created and checked, when ""; used as given otherwise (tests)
 }
 
 // Location says where a runbook is: a directory with incident.toml, or the
@@ -132,20 +132,6 @@ func dataHome(getenv func(string) string) string {
 	return ""
 }
 
-// StateDir is the user's state directory for a runbook: sessions and caches
-// that must never be committed with the runbook.
-func StateDir(getenv func(string) string, runbookDir string) string {
-	base := getenv("XDG_STATE_HOME")
-	if base == "" {
-		if h := getenv("HOME"); h != "" {
-			base = filepath.Join(h, ".local", "state")
-		} else {
-			base = os.TempDir()
-		}
-	}
-	return filepath.Join(base, "incident", shortHash(runbookDir))
-}
-
 // Open loads the runbook at loc.
 func Open(loc Location, opt Options) (*Runbook, error) {
 	if opt.Getenv == nil {
@@ -158,10 +144,24 @@ func Open(loc Location, opt Options) (*Runbook, error) {
 		opt.HTTP = &http.Client{Timeout: 30 * time.Second, CheckRedirect: sameHostRedirects}
 	}
 	if opt.StateDir == "" {
-		opt.StateDir = StateDir(opt.Getenv, loc.Dir)
+		d, err := StateDir(opt.Getenv, loc.Dir)
+		if err != nil {
+			return nil, err
+		}
+		if err := ensureStateDir(d); err != nil {
+			return nil, err
+		}
+		opt.StateDir = d
+	}
+	if !loc.Embedded {
+		// Before anything of the runbook is read: a config someone else
+		// controls is not used at all (see Trust).
+		if err := checkOwnership(loc.Dir, opt.Getenv); err != nil {
+			return nil, err
+		}
 	}
 	r := &Runbook{Dir: loc.Dir, Embedded: loc.Embedded, StateDir: opt.StateDir, now: opt.Now}
-	r.Secrets = &publishers.Resolver{Getenv: opt.Getenv, Dir: loc.Dir}
+	r.Secrets = &publishers.Resolver{Getenv: opt.Getenv, Dir: loc.Dir, Allow: r.allowCommand}
 	var (
 		cfg *Config
 		err error

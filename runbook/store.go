@@ -253,6 +253,9 @@ func encodeEvent(e *Event) (name string, data []byte, err error) {
 	if err := toml.NewEncoder(&buf).Encode(e); err != nil {
 		return "", nil, fmt.Errorf("encode %s event: %w", e.Kind, err)
 	}
+	if err := checkEncodedEvent(e.Kind, buf.Bytes()); err != nil {
+		return "", nil, err
+	}
 	return e.At.Format(eventTimeLayout) + "-" + string(e.Kind) + "-" + randomSuffix(), buf.Bytes(), nil
 }
 
@@ -439,10 +442,9 @@ const eventCacheVersion = 2
 func (s *Store) readEvents(dir string, names []string) ([]Event, error) {
 	events := make([]Event, 0, len(names))
 	for _, n := range names {
-		p := filepath.Join(dir, n)
-		var e Event
-		if _, err := toml.DecodeFile(p, &e); err != nil {
-			return nil, fmt.Errorf("%s: %v; the event file is damaged: restore it from git or a backup, or move it out of the folder", p, err)
+		e, err := decodeEventFile(filepath.Join(dir, n))
+		if err != nil {
+			return nil, err
 		}
 		e.ID = strings.TrimSuffix(n, ".toml")
 		events = append(events, e)

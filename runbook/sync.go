@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/incident-cli/incident/publishers"
 )
 
 // SyncConfig is the [sync] table: share the runbook through git.
@@ -46,7 +48,10 @@ func (s *Sync) git(ctx context.Context, args ...string) (string, error) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "git", args...)
 	cmd.Dir = s.Dir
-	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "GIT_MERGE_AUTOEDIT=no", "LC_ALL=C")
+	// Never a prompt (GIT_TERMINAL_PROMPT=0, ssh in batch mode unless the
+	// user chose their own ssh); the timeout ends git and what it started.
+	cmd.Env = append(publishers.GitEnv(ctx, s.Dir), "GIT_MERGE_AUTOEDIT=no", "LC_ALL=C")
+	publishers.Confine(cmd)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()

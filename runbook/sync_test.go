@@ -419,3 +419,33 @@ func TestTwoDaemons(t *testing.T) {
 		t.Fatalf("%d public updates, status %s", n, inc.Status)
 	}
 }
+
+// TestSyncCutsHangingSSH: an ssh that never answers (GIT_SSH_COMMAND
+// hanging) is cut at the sync timeout, with what it started: the pull is
+// pending and the command goes on at once.
+func TestSyncCutsHangingSSH(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	t.Setenv("GIT_CONFIG_GLOBAL", filepath.Join(t.TempDir(), "gitconfig"))
+	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
+	dir := t.TempDir()
+	git(t, dir, "init", "--quiet", "--initial-branch=main")
+	git(t, dir, "-c", "user.name=ops", "-c", "user.email=ops@example.com", "commit", "--quiet", "--allow-empty", "-m", "init")
+	git(t, dir, "remote", "add", "origin", "ssh://git@git.example.invalid/ops/runbook.git")
+	git(t, dir, "config", "branch.main.remote", "origin")
+	git(t, dir, "config", "branch.main.merge", "refs/heads/main")
+	git(t, dir, "update-ref", "refs/remotes/origin/main", "HEAD")
+	t.Setenv("GIT_SSH_COMMAND", "sleep 60 #")
+	s := &Sync{Dir: dir, Timeout: 300 * time.Millisecond}
+	start := time.Now()
+	if err := s.Pull(context.Background()); err != nil {
+		t.Fatalf("Pull: %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("Pull returned after %s: the hanging ssh kept it waiting", d)
+	}
+	if s.Pending == nil || !strings.Contains(s.Pending.Error(), "no answer within 300ms") {
+		t.Errorf("Pending = %v, want the timeout", s.Pending)
+	}
+}

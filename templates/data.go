@@ -186,19 +186,24 @@ func firstLine(s string) string {
 	return s
 }
 
-// markdownSafe returns a copy of d in which every text the responder typed
-// has its "<" written as "&lt;". Markdown shows the entity as "<", but no
-// renderer can take it for the start of an HTML tag: the text stays text in
+// markdownSafe returns a copy of d in which every text a person or a
+// monitoring system typed (titles, messages, service names, authors, RFO
+// sections and timeline) is escaped by MarkdownText: the text stays text in
 // every venue that renders our Markdown (a forum, Statuspage, a Hugo site
 // configured with unsafe HTML), not only on our own pages.
 func (d *Data) markdownSafe() *Data {
 	c := *d
-	esc := func(s string) string { return strings.ReplaceAll(s, "<", "&lt;") }
+	esc := MarkdownText
 	c.Incident.Title = esc(d.Incident.Title)
-	c.Update.Message = esc(d.Update.Message)
+	c.Incident.Services = make([]Service, len(d.Incident.Services))
+	for i, s := range d.Incident.Services {
+		s.Name = esc(s.Name)
+		c.Incident.Services[i] = s
+	}
+	c.Update.Message, c.Update.Author = esc(d.Update.Message), esc(d.Update.Author)
 	c.Updates = make([]Update, len(d.Updates))
 	for i, u := range d.Updates {
-		u.Message = esc(u.Message)
+		u.Message, u.Author = esc(u.Message), esc(u.Author)
 		c.Updates[i] = u
 	}
 	if d.RFO != nil {

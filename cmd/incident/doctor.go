@@ -31,7 +31,7 @@ its credentials. Exit status 0 when all is well, 1 otherwise.`,
 				}
 			}
 			if asJSON {
-				enc := json.NewEncoder(c.OutOrStdout())
+				enc := json.NewEncoder(rawOut(c))
 				enc.SetIndent("", "  ")
 				if err := enc.Encode(checks); err != nil {
 					return err

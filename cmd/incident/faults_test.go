@@ -83,7 +83,7 @@ func matrixCases() []matrixCase {
 		}
 		// The credentials are refused (revoked): not retried.
 		msg := map[string]string{
-			"wordpress": "look up post " + "%ID%" + ": 401 Unauthorized: The provided password is an invalid application password. [incorrect_password] (check the credentials in the environment variable WP_APP_PASSWORD)",
+			"wordpress": "look up the bot's user: 401 Unauthorized: The provided password is an invalid application password. [incorrect_password] (check the credentials in the environment variable WP_APP_PASSWORD)",
 			// Discourse answers an invalid key with 403, not 401.
 			"discourse": "look up topic: 403 Forbidden: You are not permitted to view the requested resource. The API username or key is invalid. (the account lacks a permission, or the credentials in the environment variable DISCOURSE_API_KEY are wrong)",
 			"mastodon":  "post status: 401 Unauthorized: The access token is invalid (check the credentials in the environment variable MASTODON_TOKEN)",

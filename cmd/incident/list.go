@@ -44,7 +44,7 @@ last_public_update, updates, undelivered (times in RFC 3339, UTC).`,
 				if shown == nil {
 					shown = []runbook.Summary{}
 				}
-				enc := json.NewEncoder(c.OutOrStdout())
+				enc := json.NewEncoder(rawOut(c))
 				enc.SetIndent("", "  ")
 				return enc.Encode(shown)
 			}
@@ -74,7 +74,7 @@ last_public_update, updates, undelivered (times in RFC 3339, UTC).`,
 				if !s.Open() {
 					age = s.OpenedAt.In(rb.Zones[0]).Format("2006-01-02")
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", s.ID, s.Status, clean(s.Title), age, last)
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", line(s.ID), line(s.Status), line(s.Title), age, last)
 			}
 			return w.Flush()
 		},

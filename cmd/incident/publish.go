@@ -134,7 +134,7 @@ func (a *app) finish(c *cobra.Command, res *runbook.Result) error {
 	}
 	for _, r := range res.Channels {
 		if r.StatusPage && r.URL != "" {
-			fmt.Fprintln(c.OutOrStdout(), r.URL)
+			fmt.Fprintln(c.OutOrStdout(), line(r.URL))
 		}
 	}
 	switch {
@@ -169,15 +169,15 @@ func (a *app) whereLine(w io.Writer, id string) {
 func printChannelResult(w io.Writer, r runbook.ChannelResult) {
 	switch {
 	case r.Skipped:
-		fmt.Fprintf(w, "- %s: %s\n", r.Channel, r.Error)
+		fmt.Fprintf(w, "- %s: %s\n", r.Channel, line(r.Error))
 	case r.Error != "":
-		fmt.Fprintf(w, "✗ %s\n", r.Error)
+		fmt.Fprintf(w, "✗ %s\n", line(r.Error))
 	case r.Superseded:
-		fmt.Fprintf(w, "- %s: %s\n", r.Channel, r.Note)
+		fmt.Fprintf(w, "- %s: %s\n", line(r.Channel), line(r.Note))
 	case r.Note != "":
-		fmt.Fprintf(w, "✓ %s: %s (%s)\n", r.Channel, r.URL, r.Note)
+		fmt.Fprintf(w, "✓ %s: %s (%s)\n", line(r.Channel), line(r.URL), line(r.Note))
 	default:
-		fmt.Fprintf(w, "✓ %s: %s\n", r.Channel, r.URL)
+		fmt.Fprintf(w, "✓ %s: %s\n", r.Channel, line(r.URL))
 	}
 }
 

@@ -106,8 +106,9 @@ func run(args []string, sys *system) int {
 	root := a.newRootCmd()
 	root.SetArgs(args)
 	root.SetIn(sys.In)
-	root.SetOut(sys.Out)
-	root.SetErr(sys.Err)
+	// Everything printed is cleaned of terminal controls (see clean).
+	root.SetOut(terminalWriter{sys.Out})
+	root.SetErr(terminalWriter{sys.Err})
 	err := root.ExecuteContext(ctx)
 	a.syncAfter(ctx)
 	if err == nil {
@@ -121,7 +122,7 @@ func run(args []string, sys *system) int {
 	if a.rb != nil {
 		msg = a.rb.Secrets.Redact(msg)
 	}
-	fmt.Fprintln(sys.Err, "incident: "+strings.ReplaceAll(msg, "\n", "\n  "))
+	fmt.Fprintln(sys.Err, "incident: "+strings.ReplaceAll(clean(msg), "\n", "\n  "))
 	var ee *exitError
 	if errors.As(err, &ee) {
 		return ee.code
@@ -179,7 +180,7 @@ holding incident.toml, else $XDG_CONFIG_HOME/incident, else the built-in default
 	root.AddCommand(
 		a.newInitCmd(), a.newOpenCmd(), a.newUpdateCmd(), a.newCloseCmd(), a.newReopenCmd(),
 		a.newRFOCmd(), a.newNoteCmd(), a.newListCmd(), a.newShowCmd(), a.newStatusCmd(), a.newRetryCmd(),
-		a.newDoctorCmd(), a.newSiteCmd(), a.newSyncCmd(), a.newVersionCmd(), a.newGendocsCmd(),
+		a.newDoctorCmd(), a.newSiteCmd(), a.newSyncCmd(), a.newTrustCmd(), a.newVersionCmd(), a.newGendocsCmd(),
 		a.newAlertCmd(), a.newServeCmd(), a.newTickCmd(), a.newAckCmd(), a.newDismissCmd(),
 	)
 	for _, c := range root.Commands() {
@@ -202,6 +203,19 @@ func wrapArgs(v cobra.PositionalArgs) cobra.PositionalArgs {
 	}
 }
 
+// stderr is standard error for messages, cleaned of terminal controls.
+func (a *app) stderr() io.Writer { return terminalWriter{a.sys.Err} }
+
+// rawOut is the command's standard output without cleaning, for JSON:
+// encoding/json escapes control characters itself, and a program must get
+// the data exactly as recorded.
+func rawOut(c *cobra.Command) io.Writer {
+	if t, ok := c.OutOrStdout().(terminalWriter); ok {
+		return t.w
+	}
+	return c.OutOrStdout()
+}
+
 // canPrompt reports whether a person can answer prompts.
 func (a *app) canPrompt() bool {
 	return !a.noInput && a.sys.InTTY
@@ -220,18 +234,24 @@ func (a *app) runbook() (*runbook.Runbook, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.rb, a.loc = rb, loc
 	if w := rb.PermissionWarning(); w != "" {
-		fmt.Fprintln(a.sys.Err, "warning: "+w)
+		fmt.Fprintln(a.stderr(), "warning: "+w)
 	}
 	if a.noPull {
+		// Shell completion asks nothing; the resolver still runs no cmd:
+		// secret the user has not trusted.
+		a.rb, a.loc = rb, loc
 		return rb, nil
 	}
+	if err := a.trustCommands(rb); err != nil {
+		return nil, err
+	}
+	a.rb, a.loc = rb, loc
 	if err := rb.SyncBefore(context.Background()); err != nil {
 		return nil, err
 	}
 	if rb.Sync != nil && rb.Sync.Pending != nil {
-		fmt.Fprintf(a.sys.Err, "sync pending: could not pull the runbook (%s); going ahead with what is here\n", rb.Secrets.Redact(rb.Sync.Pending.Error()))
+		fmt.Fprintf(a.stderr(), "sync pending: could not pull the runbook (%s); going ahead with what is here\n", rb.Secrets.Redact(rb.Sync.Pending.Error()))
 		rb.Sync.Pending = nil
 	}
 	return rb, nil
@@ -261,10 +281,10 @@ func (a *app) syncAfter(ctx context.Context) {
 		return
 	}
 	if err := rb.SyncAfter(ctx, rb.CommitMessage()); err != nil {
-		fmt.Fprintln(a.sys.Err, "incident: "+rb.Secrets.Redact(err.Error()))
+		fmt.Fprintln(a.stderr(), "incident: "+rb.Secrets.Redact(err.Error()))
 		return
 	}
 	if rb.Sync.Pending != nil {
-		fmt.Fprintf(a.sys.Err, "sync pending: the records are committed here but not pushed (%s); the next command, or `incident sync`, pushes them\n", rb.Secrets.Redact(rb.Sync.Pending.Error()))
+		fmt.Fprintf(a.stderr(), "sync pending: the records are committed here but not pushed (%s); the next command, or `incident sync`, pushes them\n", rb.Secrets.Redact(rb.Sync.Pending.Error()))
 	}
 }

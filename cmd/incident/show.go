@@ -74,7 +74,7 @@ summary fields (as in ` + "`list --json`" + `) plus update_log, notes and steps.
 				return err
 			}
 			if asJSON {
-				return a.showJSON(c.OutOrStdout(), inc)
+				return a.showJSON(rawOut(c), inc)
 			}
 			a.showText(c.OutOrStdout(), inc)
 			return nil
@@ -111,7 +111,7 @@ func (a *app) showJSON(w io.Writer, inc *runbook.Incident) error {
 
 func (a *app) showText(w io.Writer, inc *runbook.Incident) {
 	rb := a.rb
-	fmt.Fprintf(w, "%s\n%s\n", inc.ID, inc.Title)
+	fmt.Fprintf(w, "%s\n%s\n", line(inc.ID), line(inc.Title))
 	facts := []string{"status: " + inc.Status}
 	if inc.Severity != "" {
 		facts = append(facts, "severity: "+inc.Severity)
@@ -145,28 +145,30 @@ func (a *app) showText(w io.Writer, inc *runbook.Incident) {
 		}
 	}
 	fmt.Fprintln(w)
-	line := func(t time.Time, format string, args ...any) {
-		fmt.Fprintf(w, "%s  %s\n", a.when(t), fmt.Sprintf(format, args...))
+	// entry prints one timeline line; what it shows came from records, so
+	// it is kept on one line (see line).
+	entry := func(t time.Time, format string, args ...any) {
+		fmt.Fprintf(w, "%s  %s\n", a.when(t), line(fmt.Sprintf(format, args...)))
 	}
 	if inc.StartedAt.Before(inc.OpenedAt) {
-		line(inc.StartedAt, "problem began")
+		entry(inc.StartedAt, "problem began")
 	}
 	byUpdate := map[string]*runbook.Update{}
 	for _, u := range inc.Updates {
 		byUpdate[u.Event.ID] = u
 	}
 	for _, e := range inc.Events {
-		who := e.By
+		who := line(e.By)
 		if e.Host != "" {
-			who += "@" + e.Host
+			who += "@" + line(e.Host)
 		}
 		switch e.Kind {
 		case runbook.KindOpened, runbook.KindUpdate:
 			if e.Kind == runbook.KindOpened {
 				if e.Status == runbook.Triggered {
-					line(e.At, "triggered by an alert (%s, route %q): private until its first update", clean(who), clean(e.Route))
+					entry(e.At, "triggered by an alert (%s, route %q): private until its first update", clean(who), clean(e.Route))
 				} else {
-					line(e.At, "opened by %s", who)
+					entry(e.At, "opened by %s", who)
 				}
 			}
 			u := byUpdate[e.ID]
@@ -174,9 +176,9 @@ func (a *app) showText(w io.Writer, inc *runbook.Incident) {
 				continue
 			}
 			if u.RFO {
-				line(e.At, "RFO published by %s", who)
+				entry(e.At, "RFO published by %s", who)
 			} else {
-				line(e.At, "update #%d [%s] by %s: %s", u.Number, templates.StatusTitle(e.Status), who, oneLine(e.Message))
+				entry(e.At, "update #%d [%s] by %s: %s", u.Number, templates.StatusTitle(e.Status), who, oneLine(e.Message))
 				if e.By == runbook.AutomaticAuthor && e.Text != "" {
 					fmt.Fprintf(w, "    (published by itself: %s)\n", clean(e.Text))
 				}
@@ -184,16 +186,19 @@ func (a *app) showText(w io.Writer, inc *runbook.Incident) {
 			for _, d := range u.Deliveries {
 				switch d.State {
 				case runbook.Sent:
-					fmt.Fprintf(w, "    ✓ %s %s\n", d.Channel, d.Receipt.URL)
+					fmt.Fprintf(w, "    ✓ %s %s\n", line(d.Channel), line(d.Receipt.URL))
 					if d.Note != "" {
-						fmt.Fprintf(w, "      (%s)\n", d.Note)
+						fmt.Fprintf(w, "      (%s)\n", line(d.Note))
+					}
+					if note := d.Receipt.Meta["note"]; note != "" {
+						fmt.Fprintf(w, "      note: %s\n", line(note))
 					}
 				case runbook.Superseded:
-					fmt.Fprintf(w, "    – %s superseded: a newer update reached it first, so this one was not posted\n", d.Channel)
+					fmt.Fprintf(w, "    – %s superseded: a newer update reached it first, so this one was not posted\n", line(d.Channel))
 				case runbook.Failed:
-					fmt.Fprintf(w, "    ✗ %s failed (%d attempt(s)): %s\n", d.Channel, d.Attempts, d.Error)
+					fmt.Fprintf(w, "    ✗ %s failed (%d attempt(s)): %s\n", line(d.Channel), d.Attempts, line(d.Error))
 				default:
-					fmt.Fprintf(w, "    … %s pending: run `incident retry %s`\n", d.Channel, inc.ID)
+					fmt.Fprintf(w, "    … %s pending: run `incident retry %s`\n", line(d.Channel), line(inc.ID))
 				}
 			}
 		case runbook.KindAlert:
@@ -206,14 +211,14 @@ func (a *app) showText(w io.Writer, inc *runbook.Incident) {
 				if text == "" {
 					text = al.Name
 				}
-				line(e.At, "alert %s %s: %s", clean(al.Source), what, clean(text))
+				entry(e.At, "alert %s %s: %s", clean(al.Source), what, clean(text))
 			}
 		case runbook.KindAck:
-			line(e.At, "acknowledged by %s (%s)", clean(who), clean(e.How))
+			entry(e.At, "acknowledged by %s (%s)", clean(who), clean(e.How))
 		case runbook.KindDismissed:
-			line(e.At, "closed privately by %s: %s", clean(who), clean(e.Text))
+			entry(e.At, "closed privately by %s: %s", clean(who), clean(e.Text))
 		case runbook.KindNote:
-			line(e.At, "note by %s: %s", who, e.Text)
+			entry(e.At, "note by %s: %s", who, e.Text)
 		case runbook.KindStep:
 			s := fmt.Sprintf("%s/%s: %s", e.Phase, e.Step, e.Outcome)
 			if e.Value != "" {
@@ -222,9 +227,9 @@ func (a *app) showText(w io.Writer, inc *runbook.Incident) {
 			if e.Text != "" {
 				s += " (" + e.Text + ")"
 			}
-			line(e.At, "step %s by %s", s, who)
+			entry(e.At, "step %s by %s", s, who)
 		case runbook.KindChanged:
-			line(e.At, "changed by %s: %s", who, changeText(e))
+			entry(e.At, "changed by %s: %s", who, changeText(e))
 		}
 	}
 	if inc.Open() {

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"path"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -58,7 +61,7 @@ func (a *app) newSiteCmd() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(c.ErrOrStderr(), "serving %s on http://%s/ (Ctrl-C stops)\n", s.Dir(), ln.Addr())
-			srv := &http.Server{Handler: noDotfiles(http.FileServer(http.Dir(s.Dir()))), ReadHeaderTimeout: 5 * time.Second}
+			srv := &http.Server{Handler: previewHandler(s.Dir()), ReadHeaderTimeout: 5 * time.Second}
 			go func() {
 				<-c.Context().Done()
 				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -88,16 +91,46 @@ func (a *app) staticPage() (*static.Publisher, error) {
 	return s, nil
 }
 
-// noDotfiles answers 404 for any path with a dot-segment: the site's lock
-// and a build's staging folders are never served.
-func noDotfiles(h http.Handler) http.Handler {
+// previewHandler serves the site in dir for `incident site serve`, to this
+// machine only: a request whose Host is not loopback (localhost, 127.0.0.1,
+// [::1], with any port) is refused with 403, so a web page cannot read the
+// preview through DNS rebinding; a path with a segment starting with "."
+// (.git/config holds a deploy token) is 404, and so is a folder without an
+// index.html (no listings).
+func previewHandler(dir string) http.Handler {
+	files := http.FileServer(http.Dir(dir))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		for _, seg := range strings.Split(r.URL.Path, "/") {
+		if !loopbackHost(r.Host) {
+			http.Error(w, "403 forbidden: this preview answers only to localhost", http.StatusForbidden)
+			return
+		}
+		clean := path.Clean("/" + r.URL.Path)
+		for _, seg := range strings.Split(clean, "/") {
 			if strings.HasPrefix(seg, ".") {
 				http.NotFound(w, r)
 				return
 			}
 		}
-		h.ServeHTTP(w, r)
+		p := filepath.Join(dir, filepath.FromSlash(clean))
+		if st, err := os.Stat(p); err == nil && st.IsDir() {
+			if _, err := os.Stat(filepath.Join(p, "index.html")); err != nil {
+				http.NotFound(w, r)
+				return
+			}
+		}
+		files.ServeHTTP(w, r)
 	})
+}
+
+// loopbackHost reports whether a Host header names this machine.
+func loopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

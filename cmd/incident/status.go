@@ -50,7 +50,7 @@ last_public_update, next_update_due, overdue, overdue_by, undelivered.`,
 			rb, err := a.runbook()
 			if err != nil {
 				if nagios {
-					fmt.Fprintf(c.OutOrStdout(), "INCIDENT UNKNOWN - %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
+					fmt.Fprintf(c.OutOrStdout(), "INCIDENT UNKNOWN - %s\n", line(err.Error()))
 					return exitCode(3)
 				}
 				return err
@@ -58,7 +58,7 @@ last_public_update, next_update_due, overdue, overdue_by, undelivered.`,
 			sums, err := rb.OpenSummaries()
 			if err != nil {
 				if nagios {
-					fmt.Fprintf(c.OutOrStdout(), "INCIDENT UNKNOWN - %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
+					fmt.Fprintf(c.OutOrStdout(), "INCIDENT UNKNOWN - %s\n", line(err.Error()))
 					return exitCode(3)
 				}
 				return err
@@ -98,7 +98,7 @@ last_public_update, next_update_due, overdue, overdue_by, undelivered.`,
 				if entries == nil {
 					entries = []statusEntry{}
 				}
-				enc := json.NewEncoder(c.OutOrStdout())
+				enc := json.NewEncoder(rawOut(c))
 				enc.SetIndent("", "  ")
 				if err := enc.Encode(map[string]any{"open": entries, "overdue": overdue}); err != nil {
 					return err
@@ -108,7 +108,7 @@ last_public_update, next_update_due, overdue, overdue_by, undelivered.`,
 					fmt.Fprintln(c.OutOrStdout(), "no open incidents")
 				}
 				for _, e := range entries {
-					fmt.Fprintf(c.OutOrStdout(), "%s [%s] %s\n", e.ID, e.Status, clean(e.Title))
+					fmt.Fprintf(c.OutOrStdout(), "%s [%s] %s\n", line(e.ID), line(e.Status), line(e.Title))
 					if e.Alerting != "" {
 						fmt.Fprintf(c.OutOrStdout(), "  %s\n", e.Alerting)
 					}
@@ -141,7 +141,7 @@ func nagiosLine(c *cobra.Command, entries []statusEntry, overdue, soon, undelive
 	var ids, alerting []string
 	for _, e := range entries {
 		if e.Overdue {
-			ids = append(ids, e.ID+" by "+e.OverdueBy)
+			ids = append(ids, line(e.ID)+" by "+e.OverdueBy)
 		}
 		if e.Unacked {
 			alerting = append(alerting, e.ID+" "+e.Alerting)

@@ -157,7 +157,7 @@ func TestErrors(t *testing.T) {
 			wantErr: "webhook: post page for bob: ", retryable: true},
 		{name: "credentials echoed", setup: func(f *webhooktest.Server) {
 			f.Inject(echo(400))
-		}, wantErr: "400 Bad Request: refused [Authorization: Bearer [redacted]]"},
+		}, wantErr: "400 Bad Request: refused [Authorization: [redacted]]"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/incident-cli/incident/publishers"
 	"github.com/incident-cli/incident/publishers/discourse/discoursetest"
+	"github.com/incident-cli/incident/publishers/fakeservice"
 	"github.com/incident-cli/incident/publishers/publisherstest"
 )
 
@@ -357,5 +358,20 @@ func postAnswer(code int, body string) func(http.ResponseWriter, *http.Request) 
 			return false
 		}
 		return status(code, "application/json", body, nil)(w, r)
+	}
+}
+
+// TestEndlessAnswer: a service that streams a 2xx answer without end is
+// read only up to the size limit: the attempt fails and memory stays bounded.
+func TestEndlessAnswer(t *testing.T) {
+	f := newFakeDiscourse(t, testKey, testUser)
+	ch := newPublisher(t, f, "")
+	f.Endless(fakeservice.Always)
+	var err error
+	publisherstest.AssertBoundedMemory(t, func() {
+		_, err = ch.Publish(context.Background(), publisherstest.Post(1, "Investigating: IMAP logins fail. https://status.example.com/incidents/2026-11-27-imap-pop-login-failures.html"))
+	})
+	if err == nil || !strings.Contains(err.Error(), "the answer is larger than 4 MiB") || !publishers.Retryable(err) {
+		t.Errorf("err = %v, want a retryable error saying the answer is too large", err)
 	}
 }

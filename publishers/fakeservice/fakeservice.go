@@ -43,7 +43,15 @@ const (
 	// closes the connection without an answer: the client never learns that
 	// its post landed (a lost answer).
 	Drop
+	// Endless answers 200 with a JSON body that never ends: an object whose
+	// string value goes on until the client stops reading (or EndlessMax
+	// bytes were sent, so that a client without a limit fails a memory check
+	// instead of hanging its test). Nothing is stored.
+	Endless
 )
+
+// EndlessMax is how much an Endless answer sends at most.
+const EndlessMax = 256 << 20
 
 // Always makes a fault apply to every matching request until Clear.
 const Always = -1
@@ -120,6 +128,9 @@ func (f *Faults) Malformed(times int) { f.Inject(Fault{Mode: Malformed, Times: t
 func (f *Faults) DropAnswer(times int) {
 	f.Inject(Fault{Mode: Drop, Writes: true, Times: times})
 }
+
+// Endless answers the next times requests with a 2xx body that never ends.
+func (f *Faults) Endless(times int) { f.Inject(Fault{Mode: Endless, Times: times}) }
 
 // Clear removes every queued fault and the intercept.
 func (f *Faults) Clear() {
@@ -305,8 +316,26 @@ func (f *Faults) Handler(service http.HandlerFunc) http.Handler {
 			rec := &recorder{header: http.Header{}}
 			service(rec, r)
 			panic(http.ErrAbortHandler) // the post is stored; the client never hears of it
+		case Endless:
+			endless(w)
 		}
 	})
+}
+
+// endless streams {"id":"1","url":"xxxx… until the client goes away or
+// EndlessMax bytes were sent.
+func endless(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	if _, err := io.WriteString(w, `{"id":"1","url":"`); err != nil {
+		return
+	}
+	chunk := bytes.Repeat([]byte("x"), 64<<10)
+	for sent := 0; sent < EndlessMax; sent += len(chunk) {
+		if _, err := w.Write(chunk); err != nil {
+			return
+		}
+	}
 }
 
 // echo lists the request's credential headers, as a careless server would.

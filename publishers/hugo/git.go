@@ -1,14 +1,10 @@
 package hugo
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
-	"regexp"
-	"strings"
 	"time"
 
 	"github.com/incident-cli/incident/publishers"
@@ -22,8 +18,8 @@ const (
 )
 
 // gitRunner runs the user's own git binary in the site directory. git never
-// prompts (GIT_TERMINAL_PROMPT=0): a push needing a password fails instead of
-// hanging.
+// prompts (GIT_TERMINAL_PROMPT=0, ssh in batch mode): a push needing a
+// password fails instead of hanging.
 type gitRunner struct {
 	dir    string
 	remote time.Duration // remoteTimeout when zero (tests shorten it)
@@ -69,53 +65,10 @@ func (g gitRunner) remoteTimeout() time.Duration {
 	return remoteTimeout
 }
 
-// gitError is a failed git command with its (redacted) output.
-type gitError struct {
-	err     error
-	output  string
-	timeout time.Duration // set when the command ran out of time
-}
-
-func (e *gitError) Error() string {
-	if e.timeout > 0 {
-		return fmt.Sprintf("did not finish within %s", e.timeout)
-	}
-	if e.output != "" {
-		return e.output
-	}
-	return e.err.Error()
-}
-
-func (e *gitError) Unwrap() error { return e.err }
-
-// run runs git with args in the site directory, bounded by timeout.
+// run runs git with args in the site directory, bounded by timeout: the
+// user's own git, confined and never prompting (publishers.RunGit).
 func (g gitRunner) run(ctx context.Context, timeout time.Duration, args ...string) (string, error) {
-	bin, err := exec.LookPath("git")
-	if err != nil {
-		return "", publishers.Permanent(errors.New("git is not installed or not on PATH; install it or set git_push = false"))
-	}
-	parent := ctx
-	ctx, cancel := context.WithTimeout(parent, timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Dir = g.dir
-	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0")
-	cmd.WaitDelay = 250 * time.Millisecond // a helper (git-remote-https) may hold the output open
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err = cmd.Run()
-	text := redact(strings.TrimSpace(out.String()))
-	if err != nil {
-		ge := &gitError{err: err, output: lastLines(text, 3)}
-		switch {
-		case parent.Err() != nil: // the caller's deadline or cancel
-			ge.err, ge.output = parent.Err(), ""
-		case ctx.Err() != nil:
-			ge.err, ge.timeout = ctx.Err(), timeout
-		}
-		return text, ge
-	}
-	return text, nil
+	return publishers.RunGit(ctx, g.dir, timeout, args...)
 }
 
 // classify words the error; retryable says whether trying again may help
@@ -124,7 +77,7 @@ func (g gitRunner) classify(op string, err error, retryable bool) error {
 	if errors.Is(err, context.DeadlineExceeded) {
 		retryable = true
 	}
-	var ge *gitError
+	var ge *publishers.GitError
 	if !errors.As(err, &ge) {
 		return fmt.Errorf("%s: %w", op, err) // git is missing: already permanent
 	}
@@ -133,19 +86,4 @@ func (g gitRunner) classify(op string, err error, retryable bool) error {
 		return e
 	}
 	return publishers.Permanent(e)
-}
-
-var urlCredentials = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@`)
-
-// redact removes credentials embedded in remote URLs (https://user:token@host).
-func redact(s string) string {
-	return urlCredentials.ReplaceAllString(s, "${1}[redacted]@")
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(s, "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "; ")
 }

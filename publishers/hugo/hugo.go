@@ -85,6 +85,9 @@ func New(cfg toml.Primitive, md toml.MetaData, env publishers.Env) (publishers.P
 	if !filepath.IsAbs(dir) {
 		dir = filepath.Join(env.Dir, dir)
 	}
+	if err := publishers.CheckOutputDir("dir", c.Dir, dir, env); err != nil {
+		return nil, fmt.Errorf("hugo: %w", err)
+	}
 	return &channel{cfg: c, dir: dir, base: strings.TrimRight(c.BaseURL, "/"), env: env, git: gitRunner{dir: dir}}, nil
 }
 

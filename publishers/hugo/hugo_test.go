@@ -197,6 +197,8 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		{"dir = \"site\"\nbase_url = \"status.example.com\"", "is not an absolute http(s) URL"},
 		{"dir = \"site\"\nbase_url = \"https://s.example.com\"\nsection = \"../x\"", "must be one directory name"},
 		{"dir = \"site\"\nbase_url = \"https://s.example.com\"\ngit_push = \"yes\"", "incompatible types"},
+		{"dir = \".\"\nbase_url = \"https://s.example.com\"", "is the runbook directory"},
+		{"dir = \"incidents\"\nbase_url = \"https://s.example.com\"", "holds the incident records"},
 	}
 	for _, tt := range tests {
 		prim, md := publisherstest.Decode(t, tt.config)

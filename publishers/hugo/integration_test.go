@@ -34,7 +34,9 @@ import (
 // predicted URLs keep a base path as Hugo does.
 const itBase = "https://status.example.com/status/"
 
-func TestIntegrationHugo(t *testing.T) {
+// itHugo returns the hugo binary to test with, or skips.
+func itHugo(t *testing.T) string {
+	t.Helper()
 	bin := os.Getenv("INCIDENT_IT_HUGO")
 	if bin == "" {
 		if os.Getenv("INCIDENT_IT_REQUIRE") != "" { // CI must prove the integration
@@ -49,6 +51,54 @@ func TestIntegrationHugo(t *testing.T) {
 		}
 		bin = p
 	}
+	return bin
+}
+
+// TestIntegrationHugoUnsafe: a site configured with unsafe = true renders
+// the page's Markdown as it is; what was typed (service names, the
+// message) was escaped by the templates, so the real hugo renders no tag
+// and no javascript: link of it.
+func TestIntegrationHugoUnsafe(t *testing.T) {
+	bin := itHugo(t)
+	env := publisherstest.Env(t, "status", nil)
+	env.Now = time.Now
+	site := filepath.Join(env.Dir, "site")
+	itCopyDir(t, filepath.Join("testdata", "site"), site)
+	f, err := os.OpenFile(filepath.Join(site, "hugo.toml"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprint(f, "\n[markup.goldmark.renderer]\n  unsafe = true\n")
+	f.Close()
+	prim, md := publisherstest.Decode(t, fmt.Sprintf("name = \"status\"\ndir = \"site\"\nbase_url = %q\n", itBase))
+	p, err := hugo.New(prim, md, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().Truncate(time.Second)
+	inc := publishers.Incident{ID: now.UTC().Format("2006-01-02") + "-webmail", Title: "Webmail <b>down</b>", Severity: "major",
+		Services:  []publishers.Service{{ID: "webmail", Name: "Webmail <img src=x onerror=alert(1)>"}},
+		StartedAt: now.Add(-20 * time.Minute), OpenedAt: now.Add(-15 * time.Minute)}
+	post := itPost(t, &inc, "investigating", "Typed: <script>alert(2)</script>, [click me](javascript:alert(3)) and [ok](https://example.com/ok).")
+	rec, err := p.Publish(context.Background(), post)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := itBuilder{t: t, bin: bin, site: site, public: filepath.Join(t.TempDir(), "public"), cache: t.TempDir()}
+	b.build()
+	page := b.page(rec.URL)
+	for _, bad := range []string{"<script>alert(2)", "<img src=x", `href="javascript:`, "<b>down</b>"} {
+		if strings.Contains(page, bad) {
+			t.Errorf("hugo rendered %q:\n%s", bad, page)
+		}
+	}
+	if !strings.Contains(page, `<a href="https://example.com/ok">ok</a>`) {
+		t.Errorf("the safe link is lost:\n%s", page)
+	}
+}
+
+func TestIntegrationHugo(t *testing.T) {
+	bin := itHugo(t)
 	out, err := exec.Command(bin, "version").CombinedOutput()
 	if err != nil {
 		t.Fatalf("%s version: %v\n%s", bin, err, out)

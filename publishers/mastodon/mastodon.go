@@ -237,7 +237,7 @@ func (p *Publisher) mastodon(ctx context.Context) (*mastodon.Client, error) {
 	if next == nil {
 		next = http.DefaultTransport
 	}
-	c.Transport = &transport{next: next, now: p.env.Now, hint: publishers.Hints(p.cfg.AccessToken)}
+	c.Transport = &transport{next: next, now: p.env.Now, hint: publishers.Hints(p.cfg.AccessToken), clip: p.env.Secrets.Clip}
 	c.UserAgent = p.env.UserAgent
 	p.client = c
 	return c, nil

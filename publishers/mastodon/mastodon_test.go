@@ -13,6 +13,7 @@ import (
 	"github.com/mattn/go-mastodon"
 
 	"github.com/incident-cli/incident/publishers"
+	"github.com/incident-cli/incident/publishers/fakeservice"
 	"github.com/incident-cli/incident/publishers/mastodon/mastodontest"
 	"github.com/incident-cli/incident/publishers/publisherstest"
 )
@@ -276,5 +277,33 @@ func answer(status int, body, header, value string) func(http.ResponseWriter, *h
 		w.WriteHeader(status)
 		_, _ = w.Write([]byte(body))
 		return true
+	}
+}
+
+// TestSecretAtTheCut: an error body that echoes the access token right where
+// the message is cut leaks no part of it.
+func TestSecretAtTheCut(t *testing.T) {
+	f := newFakeMastodon(t, testToken)
+	p := newPublisher(t, f, "")
+	f.Intercept(answer(500, publisherstest.Straddle(testToken, publishers.MaxMessage), "", ""))
+	_, err := p.Publish(context.Background(), publisherstest.Post(1, "Investigating "+link))
+	if err == nil || !strings.Contains(err.Error(), "500 Internal Server Error: xxx") {
+		t.Fatalf("err = %v, want the service's message", err)
+	}
+	publisherstest.AssertNoSecretPart(t, err.Error(), testToken)
+}
+
+// TestEndlessAnswer: a service that streams a 2xx answer without end is
+// read only up to the size limit: the attempt fails and memory stays bounded.
+func TestEndlessAnswer(t *testing.T) {
+	f := newFakeMastodon(t, testToken)
+	ch := newPublisher(t, f, "")
+	f.Endless(fakeservice.Always)
+	var err error
+	publisherstest.AssertBoundedMemory(t, func() {
+		_, err = ch.Publish(context.Background(), publisherstest.Post(1, "Investigating: IMAP logins fail. https://status.example.com/incidents/2026-11-27-imap-pop-login-failures.html"))
+	})
+	if err == nil || !strings.Contains(err.Error(), "the answer is larger than 4 MiB") || !publishers.Retryable(err) {
+		t.Errorf("err = %v, want a retryable error saying the answer is too large", err)
 	}
 }

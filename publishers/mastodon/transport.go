@@ -44,12 +44,16 @@ func headerKey(key string) string {
 }
 
 // transport sits under go-mastodon's http.Client. It adds Idempotency-Key to
-// status posts and answers every 4xx/5xx with a *publishers.HTTPError, so
-// go-mastodon's doAPI returns at once instead of sleeping through 429s.
+// status posts, answers every 4xx/5xx with a *publishers.HTTPError, so
+// go-mastodon's doAPI returns at once instead of sleeping through 429s, and
+// limits every other answer's body to publishers.MaxAnswer.
 type transport struct {
 	next http.RoundTripper
 	now  func() time.Time
 	hint func(status int) string
+	// clip redacts the secrets (the resolver's and extra) from a message
+	// and shortens it.
+	clip func(msg string, n int, extra ...string) string
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -63,22 +67,29 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		req.Header.Set("Idempotency-Key", c.key)
 	}
 	resp, err := t.next.RoundTrip(req)
-	if err != nil || resp.StatusCode < 400 {
+	if err != nil {
 		return resp, err
+	}
+	if resp.StatusCode < 400 {
+		// go-mastodon decodes the body without a limit: an endless
+		// answer must end at ours.
+		resp.Body = publishers.LimitBody(resp.Body)
+		return resp, nil
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	return nil, &publishers.HTTPError{
 		Op:         c.op,
 		Status:     resp.StatusCode,
-		Message:    errorMessage(body),
+		Message:    t.clip(errorMessage(body), publishers.MaxMessage, publishers.CredentialValues(req.Header)...),
 		RetryAfter: retryAfter(resp.Header, t.now()),
 		Hint:       t.hint(resp.StatusCode),
 	}
 }
 
 // errorMessage reads Mastodon's error body, {"error": "..."} (sometimes with
-// "error_description"), or falls back to the body itself, shortened.
+// "error_description"), or falls back to the body itself (the transport
+// redacts and shortens it).
 func errorMessage(body []byte) string {
 	var e struct {
 		Error       string `json:"error"`
@@ -90,11 +101,7 @@ func errorMessage(body []byte) string {
 		}
 		return e.Error
 	}
-	s := strings.TrimSpace(string(body))
-	if r := []rune(s); len(r) > 200 {
-		s = string(r[:200]) + "…"
-	}
-	return s
+	return strings.TrimSpace(string(body))
 }
 
 // retryAfter reads Retry-After, else Mastodon's X-RateLimit-Reset (an ISO

@@ -5,6 +5,8 @@ package publisherstest
 
 import (
 	"net/http"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -20,9 +22,11 @@ var Now = time.Date(2026, 11, 27, 10, 15, 0, 0, time.UTC)
 // Env returns an Env whose secrets resolve from the given environment.
 func Env(t testing.TB, name string, secrets map[string]string) publishers.Env {
 	t.Helper()
+	dir := t.TempDir()
 	return publishers.Env{
 		Name:         name,
-		Dir:          t.TempDir(),
+		Dir:          dir,
+		Records:      filepath.Join(dir, "incidents"),
 		StateDir:     t.TempDir(),
 		UserAgent:    "incident/test",
 		HTTP:         &http.Client{Timeout: 5 * time.Second},
@@ -110,5 +114,47 @@ func AssertConfigErrors(t testing.TB, newChannel publishers.Factory, env publish
 		if err != nil {
 			AssertNoSecret(t, err.Error(), secrets...)
 		}
+	}
+}
+
+// AssertNoSecretPart fails when s holds any secret's first four characters or
+// more (a secret cut short must not leak its beginning either).
+func AssertNoSecretPart(t testing.TB, s string, secrets ...string) {
+	t.Helper()
+	for _, v := range secrets {
+		if len(v) >= 4 && strings.Contains(s, v[:4]) {
+			t.Errorf("the beginning of secret %q leaked into %q", v, s)
+		}
+	}
+}
+
+// Straddle returns an error body of which a cut after cut bytes falls in the
+// middle of secret, which follows "X-Api-Token: " as an echoed header would.
+func Straddle(secret string, cut int) string {
+	prefix := "bad request; you sent X-Api-Token: "
+	return strings.Repeat("x", cut-len(prefix)-len(secret)/2) + prefix + secret + " and more text after it"
+}
+
+// MaxAllocated is what AssertBoundedMemory allows: a channel reading an
+// endless answer through its size limit (publishers.MaxAnswer) allocates a
+// few times that; one without a limit allocates all of
+// fakeservice.EndlessMax.
+const MaxAllocated = 48 << 20
+
+// AssertBoundedMemory runs f, which makes a channel read an endless
+// answer, and fails when the process allocated more than MaxAllocated
+// meanwhile (runtime.MemStats.TotalAlloc, the fake server's writes
+// included).
+func AssertBoundedMemory(t testing.TB, f func()) {
+	t.Helper()
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	n := after.TotalAlloc - before.TotalAlloc
+	t.Logf("reading an endless answer allocated %.1f MiB", float64(n)/(1<<20))
+	if n > MaxAllocated {
+		t.Errorf("reading an endless answer allocated %d MiB, want at most %d MiB: the body is read without a limit", n>>20, MaxAllocated>>20)
 	}
 }

@@ -19,7 +19,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -61,6 +60,8 @@ type Publisher struct {
 	refresh  int // seconds; 0: none
 	source   Source
 	pages    pages
+
+	pushTimeout time.Duration // gitRemoteTimeout when zero (tests shorten it)
 }
 
 // New builds the static status page from its config.
@@ -75,6 +76,9 @@ func New(cfg toml.Primitive, md toml.MetaData, env publishers.Env) (publishers.P
 	dir := c.Dir
 	if !filepath.IsAbs(dir) {
 		dir = filepath.Join(env.Dir, dir)
+	}
+	if err := publishers.CheckOutputDir("dir", c.Dir, dir, env); err != nil {
+		return nil, err
 	}
 	if c.BaseURL != "" {
 		if _, err := publishers.CheckBaseURL(c.BaseURL); err != nil {
@@ -260,10 +264,20 @@ func (b *Builder) Add(pg Page) error {
 }
 
 // Finish swaps the new pages in and writes the shared files: index, feeds,
-// JSON and every month of history.
+// JSON and every month of history. It never replaces a folder that holds
+// event files (*.toml): that is incident records, not the site's pages, and
+// nothing is touched.
 func (b *Builder) Finish() error {
+	live := filepath.Join(b.p.dir, "incidents")
+	if records, err := publishers.HoldsEventFiles(live); err != nil || records {
+		b.Abort()
+		if err != nil {
+			return fmt.Errorf("site build: %w", err)
+		}
+		return fmt.Errorf("site build: %s holds event files (*.toml), so it is incident records, not the site's pages: nothing was replaced; point the static page's `dir` at a folder of its own", live)
+	}
 	defer b.unlock()
-	if err := swapIn(b.stage, filepath.Join(b.p.dir, "incidents")); err != nil {
+	if err := swapIn(b.stage, live); err != nil {
 		return err
 	}
 	d, err := b.p.data()
@@ -321,21 +335,39 @@ func (p *Publisher) writeShared(d *SiteData, w *files) error {
 	return p.writeHistoryIndex(d, w)
 }
 
+// Timeouts for git_push: local commands and the push.
+const (
+	gitLocalTimeout  = 30 * time.Second
+	gitRemoteTimeout = 2 * time.Minute
+)
+
+// push commits the site and pushes it with the user's own git, confined,
+// never prompting and with credentials in URLs redacted from its output
+// (publishers.RunGit). A failed add or commit is permanent; a failed push
+// is retryable (the site stays written and committed).
 func (p *Publisher) push(ctx context.Context, msg string) error {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
 	// The lock and a build's staging folders are never committed.
 	add := []string{"add", "-A", "--", ".", ":(exclude)" + LockFile, ":(exclude).build-*", ":(exclude).tmp-*"}
 	for _, args := range [][]string{add, {"commit", "-q", "-m", msg}, {"push", "-q"}} {
-		cmd := exec.CommandContext(ctx, "git", args...)
-		cmd.Dir = p.dir
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			if args[0] == "commit" && strings.Contains(string(out), "nothing to commit") {
-				continue
+		timeout := gitLocalTimeout
+		if args[0] == "push" {
+			timeout = p.pushTimeout
+			if timeout == 0 {
+				timeout = gitRemoteTimeout
 			}
-			return fmt.Errorf("git %s in %s: %v: %s", args[0], p.dir, err, strings.TrimSpace(string(out)))
 		}
+		out, err := publishers.RunGit(ctx, p.dir, timeout, args...)
+		if err == nil {
+			continue
+		}
+		if args[0] == "commit" && strings.Contains(out, "nothing to commit") {
+			continue
+		}
+		err = fmt.Errorf("git %s in %s: %w", args[0], p.dir, err)
+		if args[0] != "push" && !errors.Is(err, context.DeadlineExceeded) {
+			return publishers.Permanent(err)
+		}
+		return err
 	}
 	return nil
 }

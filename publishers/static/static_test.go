@@ -111,8 +111,10 @@ func TestPublishWritesTheSite(t *testing.T) {
 	}
 }
 
-// TestGitPush: with git_push the site is committed and pushed to its remote.
-func TestGitPush(t *testing.T) {
+// gitSite makes a site directory cloned from a bare remote, with git
+// configured for the test only; run runs git in a directory.
+func gitSite(t *testing.T) (root, remote, site string, run func(dir string, args ...string) string) {
+	t.Helper()
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git is not installed")
 	}
@@ -120,10 +122,10 @@ func TestGitPush(t *testing.T) {
 	for _, kv := range [][2]string{{"GIT_AUTHOR_NAME", "ops"}, {"GIT_COMMITTER_NAME", "ops"}, {"GIT_AUTHOR_EMAIL", "ops@example.com"}, {"GIT_COMMITTER_EMAIL", "ops@example.com"}} {
 		t.Setenv(kv[0], kv[1])
 	}
-	root := t.TempDir()
-	remote := filepath.Join(root, "site.git")
-	site := filepath.Join(root, "site")
-	run := func(dir string, args ...string) string {
+	root = t.TempDir()
+	remote = filepath.Join(root, "site.git")
+	site = filepath.Join(root, "site")
+	run = func(dir string, args ...string) string {
 		t.Helper()
 		cmd := exec.Command("git", args...)
 		cmd.Dir = dir
@@ -140,7 +142,12 @@ func TestGitPush(t *testing.T) {
 	run(site, "add", "README")
 	run(site, "commit", "-q", "-m", "init")
 	run(site, "push", "-q", "-u", "origin", "main")
+	return root, remote, site, run
+}
 
+// TestGitPush: with git_push the site is committed and pushed to its remote.
+func TestGitPush(t *testing.T) {
+	root, remote, site, run := gitSite(t)
 	p, _ := newStatic(t, "type = \"static\"\ndir = \""+site+"\"\ngit_push = true\nbase_url = \"https://status.example.com\"\n")
 	post := publisherstest.Post(1, "x")
 	post.HTML = "<p>We are investigating.</p>"
@@ -218,5 +225,84 @@ func TestBannerAndIndicator(t *testing.T) {
 	d := &SiteData{Services: []publishers.ServiceTimeline{{State: publishers.DegradedPerformance}, {State: publishers.MajorOutage}, {State: publishers.Operational}}}
 	if d.worstState() != publishers.MajorOutage {
 		t.Errorf("worst = %s", d.worstState())
+	}
+}
+
+// TestGitPushGuards: a failed push shows no credential in a URL (here the
+// remote's refusal names one) and can be retried; a remote that never
+// answers is cut at the timeout, with the ssh git started.
+func TestGitPushGuards(t *testing.T) {
+	_, remote, site, run := gitSite(t)
+	p, _ := newStatic(t, "type = \"static\"\ndir = \""+site+"\"\ngit_push = true\nbase_url = \"https://status.example.com\"\n")
+	withSource(p)
+	hook := "#!/bin/sh\necho 'moved: push to https://bot:ghp_S3CR3T0123456789@git.example.com/site.git'\nexit 1\n"
+	if err := os.WriteFile(filepath.Join(remote, "hooks", "pre-receive"), []byte(hook), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, err := p.Publish(t.Context(), publisherstest.Post(1, "x"))
+	if err == nil || !publishers.Retryable(err) || !strings.HasPrefix(err.Error(), "git push in ") {
+		t.Fatalf("unreachable remote: err = %v, want a retryable git push error", err)
+	}
+	publisherstest.AssertNoSecretPart(t, err.Error(), "ghp_S3CR3T0123456789")
+	if !strings.Contains(err.Error(), "https://[redacted]@git.example.com") {
+		t.Errorf("err = %v, want the remote's message, redacted", err)
+	}
+
+	run(site, "remote", "set-url", "origin", "ssh://git@git.example.invalid/site.git")
+	t.Setenv("GIT_SSH_COMMAND", "sleep 60 #")
+	p.pushTimeout = 300 * time.Millisecond
+	start := time.Now()
+	_, err = p.Publish(t.Context(), publisherstest.Post(2, "y"))
+	if err == nil || !publishers.Retryable(err) || !strings.HasSuffix(err.Error(), "did not finish within 300ms") {
+		t.Fatalf("hanging remote: err = %v, want the timeout", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("Publish returned after %s: the hanging ssh kept it waiting", d)
+	}
+}
+
+// TestFinishNeverDeletesRecords: a full build whose incidents/ folder holds
+// event files (the records, when dir was pointed at the runbook before the
+// config check existed) replaces nothing.
+func TestFinishNeverDeletesRecords(t *testing.T) {
+	env := publisherstest.Env(t, "status page", nil)
+	env.Records = "" // the config check is not in the way
+	prim, md := publisherstest.Decode(t, "type = \"static\"\ndir = \".\"\n")
+	pub, err := New(prim, md, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := pub.(*Publisher)
+	event := filepath.Join(env.Dir, "incidents", "2026-11-27-x", "20261127T101500.000000000Z-opened-abcdef.toml")
+	if err := os.MkdirAll(filepath.Dir(event), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(event, []byte("kind = \"opened\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b, err := p.NewBuilder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Finish(); err == nil || !strings.Contains(err.Error(), "holds event files") {
+		t.Fatalf("Finish = %v, want a refusal", err)
+	}
+	if _, err := os.Stat(event); err != nil {
+		t.Fatalf("the event file is gone: %v", err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(env.Dir, ".build-*")); len(left) > 0 {
+		t.Errorf("staging folders left: %v", left)
+	}
+}
+
+// TestDirHoldingRecordsRefused: a static page whose dir holds the records is
+// a config error.
+func TestDirHoldingRecordsRefused(t *testing.T) {
+	env := publisherstest.Env(t, "status page", nil)
+	for _, dir := range []string{".", "incidents", "incidents/x"} {
+		prim, md := publisherstest.Decode(t, "type = \"static\"\ndir = \""+dir+"\"\n")
+		if _, err := New(prim, md, env); err == nil || !strings.Contains(err.Error(), "incident records") {
+			t.Errorf("dir %q: err = %v, want a refusal naming the records", dir, err)
+		}
 	}
 }

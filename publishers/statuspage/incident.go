@@ -53,10 +53,10 @@ type incidentRequest struct {
 
 func (c *channel) create(ctx context.Context, p publishers.Post) (publishers.Receipt, error) {
 	const op = "create incident"
-	if err := checkLengths(op, p.Title, p.Text); err != nil {
+	if err := checkLengths(op, name(p.Title), p.Text); err != nil {
 		return publishers.Receipt{}, err
 	}
-	found, err := c.find(ctx, p.Title, p.Incident.ID)
+	found, err := c.find(ctx, name(p.Title), p.Incident.ID)
 	if err != nil {
 		return publishers.Receipt{}, err
 	}
@@ -65,7 +65,7 @@ func (c *channel) create(ctx context.Context, p publishers.Post) (publishers.Rec
 	}
 	ids, comps := c.components(p.Incident)
 	req := incidentRequest{Incident: incidentFields{
-		Name:           p.Title,
+		Name:           name(p.Title),
 		Status:         p.Incident.Status,
 		Body:           p.Text,
 		ImpactOverride: impact(p.Incident.Severity),
@@ -88,9 +88,9 @@ func (c *channel) update(ctx context.Context, p publishers.Post) (publishers.Rec
 	body := p.Text
 	var at time.Time
 	if n := len(p.Incident.Updates); n > 0 {
-		body, at = p.Incident.Updates[n-1].Message, p.Incident.Updates[n-1].At
+		body, at = updateBody(p.Incident.Updates[n-1]), p.Incident.Updates[n-1].At
 	}
-	if err := checkLengths(op, p.Title, body); err != nil {
+	if err := checkLengths(op, name(p.Title), body); err != nil {
 		return publishers.Receipt{}, err
 	}
 	u, err := c.incidentURL(op, p.Thread.ID)
@@ -115,7 +115,7 @@ func (c *channel) update(ctx context.Context, p publishers.Post) (publishers.Rec
 	meta["id"], meta["update"] = p.Incident.ID, p.Key
 	ids, comps := c.components(p.Incident)
 	req := incidentRequest{Incident: incidentFields{
-		Name:           p.Title,
+		Name:           name(p.Title),
 		Status:         p.Incident.Status,
 		Body:           body,
 		ImpactOverride: impact(p.Incident.Severity),
@@ -131,6 +131,22 @@ func (c *channel) update(ctx context.Context, p publishers.Post) (publishers.Rec
 		out.ID = p.Thread.ID
 	}
 	return c.receipt(out, p.Thread.URL, "update"), nil
+}
+
+// name is an incident's name as Statuspage shows it: the rendered title is
+// plain text holding what the responder typed, and Statuspage renders names
+// as HTML, so &, < and > are escaped.
+func name(title string) string { return publishers.EscapeText(title) }
+
+// updateBody is the body of a later incident update: the update's message,
+// escaped for Markdown like every text the templates render (Statuspage
+// renders bodies as Markdown, HTML included), so a typed tag or a
+// javascript: link stays text.
+func updateBody(u publishers.Update) string {
+	if u.Markdown != "" {
+		return u.Markdown
+	}
+	return publishers.EscapeText(u.Message)
 }
 
 // applied reports whether the incident's newest update is this one, posted by

@@ -405,3 +405,60 @@ func TestErrorMessage(t *testing.T) {
 		}
 	}
 }
+
+// TestEndlessAnswer: a service that streams a 2xx answer without end is
+// read only up to the size limit: the attempt fails and memory stays bounded.
+func TestEndlessAnswer(t *testing.T) {
+	f := newFakeStatuspage(t)
+	ch := newChannel(t, f, "")
+	f.Endless(fakeservice.Always)
+	var err error
+	publisherstest.AssertBoundedMemory(t, func() {
+		_, err = ch.Publish(context.Background(), publisherstest.Post(1, "Investigating: IMAP logins fail. https://status.example.com/incidents/2026-11-27-imap-pop-login-failures.html"))
+	})
+	if err == nil || !strings.Contains(err.Error(), "the answer is larger than 4 MiB") || !publishers.Retryable(err) {
+		t.Errorf("err = %v, want a retryable error saying the answer is too large", err)
+	}
+}
+
+// TestEscaping: Statuspage renders names and bodies as HTML and
+// Markdown: the incident's name has &, < and > escaped, and every later
+// update's body is the message escaped by the Markdown rule (Update.Markdown),
+// or with &, < and > escaped when a caller gave none. A retry still finds
+// the incident by its (escaped) name.
+func TestEscaping(t *testing.T) {
+	f := newFakeStatuspage(t)
+	c := newChannel(t, f, "")
+	ctx := context.Background()
+	p := post(1)
+	p.Title = `[Investigating] Login <img src=x onerror=alert(1)> & "quotes"`
+	r1, err := c.Publish(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantName := `[Investigating] Login &lt;img src=x onerror=alert(1)&gt; &amp; "quotes"`
+	if inc := f.Incidents()[0]; inc.Name != wantName {
+		t.Errorf("name = %q, want %q", inc.Name, wantName)
+	}
+	if again, err := c.Publish(ctx, p); err != nil || again.ID != r1.ID || len(f.Incidents()) != 1 {
+		t.Errorf("retry: %+v %v, %d incidents: want the incident found by its name", again, err, len(f.Incidents()))
+	}
+	for _, tc := range []struct{ message, markdown, want string }{
+		{"<script>alert(1)</script> [x](javascript:alert(1))", `&lt;script>alert(1)&lt;/script> \[x](javascript:alert(1))`, `&lt;script>alert(1)&lt;/script> \[x](javascript:alert(1))`},
+		{"<b>no Markdown form given</b>", "", "&lt;b&gt;no Markdown form given&lt;/b&gt;"},
+	} {
+		q := post(2)
+		q.Key += "/" + tc.message // each case is an update of its own
+		q.Title = p.Title
+		q.Thread, q.Parent = &r1, &r1
+		last := &q.Incident.Updates[len(q.Incident.Updates)-1]
+		last.Message, last.Markdown = tc.message, tc.markdown
+		if _, err := c.Publish(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+		inc := f.Incidents()[0]
+		if inc.Updates[0].Body != tc.want || inc.Name != wantName {
+			t.Errorf("update %q: body %q, name %q; want %q", tc.message, inc.Updates[0].Body, inc.Name, tc.want)
+		}
+	}
+}

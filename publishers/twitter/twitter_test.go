@@ -340,3 +340,18 @@ func TestErrorMessage(t *testing.T) {
 		}
 	}
 }
+
+// TestEndlessAnswer: a service that streams a 2xx answer without end is
+// read only up to the size limit: the attempt fails and memory stays bounded.
+func TestEndlessAnswer(t *testing.T) {
+	f := newFakeX(t)
+	ch := newChannel(t, xConfig(f.URL), xSecrets)
+	f.Endless(fakeservice.Always)
+	var err error
+	publisherstest.AssertBoundedMemory(t, func() {
+		_, err = ch.Publish(context.Background(), publisherstest.Post(1, "Investigating: IMAP logins fail. https://status.example.com/incidents/2026-11-27-imap-pop-login-failures.html"))
+	})
+	if err == nil || !strings.Contains(err.Error(), "the answer is larger than 4 MiB") || !publishers.Retryable(err) {
+		t.Errorf("err = %v, want a retryable error saying the answer is too large", err)
+	}
+}

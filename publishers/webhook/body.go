@@ -39,11 +39,15 @@ type update struct {
 	Author  string    `json:"author"`
 }
 
-// encode builds the body for a post.
+// encode builds the body for a post. "text" is escaped as Slack's mrkdwn
+// requires (&, < and > as entities), so that text a person or a monitoring
+// system typed cannot be read as <!channel>, <@user> or a <url|label> link
+// that shows one address and opens another; every other field holds the
+// text exactly (a program escapes it for its own venue).
 func encode(p publishers.Post) ([]byte, error) {
 	in := p.Incident
 	d := document{
-		Kind: p.Kind, Key: p.Key, Title: p.Title, Text: p.Text, Link: p.Link, Texts: p.Texts,
+		Kind: p.Kind, Key: p.Key, Title: p.Title, Text: publishers.EscapeText(p.Text), Link: p.Link, Texts: p.Texts,
 		Incident: incident{
 			ID: in.ID, Title: in.Title, Status: in.Status, Severity: in.Severity,
 			Services: in.Services, Accounts: in.Accounts, StartedAt: in.StartedAt.UTC(),

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -155,15 +154,18 @@ func (e *Endpoint) Post(ctx context.Context, op, key string, body []byte) (Answe
 		return Answer{}, fmt.Errorf("%s: %w", op, errURL(err))
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
+	b, err := publishers.ReadAnswer(resp.Body)
+	switch {
+	case errors.Is(err, publishers.ErrAnswerTooLarge) && resp.StatusCode >= 200 && resp.StatusCode <= 299:
+		return Answer{}, nil // delivered (any 2xx is), whatever else the receiver sends
+	case err != nil && !errors.Is(err, publishers.ErrAnswerTooLarge):
 		return Answer{}, fmt.Errorf("%s: reading the answer: %w", op, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return Answer{}, &publishers.HTTPError{
 			Op:         op,
 			Status:     resp.StatusCode,
-			Message:    e.env.Secrets.Redact(message(b)),
+			Message:    e.env.Secrets.Clip(message(b), publishers.MaxMessage, publishers.CredentialValues(req.Header)...),
 			RetryAfter: publishers.ParseRetryAfter(resp.Header.Get("Retry-After"), e.env.Now()),
 			Hint:       e.hint(resp.StatusCode),
 		}
@@ -236,7 +238,8 @@ func (e *Endpoint) hint(status int) string {
 }
 
 // message reads a refusal's body: the usual JSON error fields, else the
-// text itself, shortened.
+// text itself (the caller redacts and shortens it: redacting first, so no
+// secret's beginning survives the cut).
 func message(b []byte) string {
 	var e struct {
 		Error   json.RawMessage `json:"error"`
@@ -261,11 +264,7 @@ func message(b []byte) string {
 			return strings.Join(msgs, "; ")
 		}
 	}
-	t := strings.TrimSpace(string(b))
-	if r := []rune(t); len(r) > 200 {
-		t = string(r[:200]) + "…"
-	}
-	return t
+	return strings.TrimSpace(string(b)) // the caller redacts, then shortens
 }
 
 // headerKey is key as a header value: as is when it is printable ASCII of

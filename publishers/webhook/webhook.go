@@ -10,7 +10,7 @@
 //	  "kind": "update",              // or "rfo"
 //	  "key": "…",                    // Post.Key: the same on every retry of this delivery
 //	  "title": "[Investigating] IMAP/POP login failures",
-//	  "text": "…",                   // this channel's rendered text (its template)
+//	  "text": "…",                   // this channel's rendered text (its template), &<> escaped as Slack wants
 //	  "link": "https://status.example.com/…",  // the canonical update
 //	  "texts": {"social.txt": "…", …},         // every rendered text by template name
 //	  "incident": {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/incident-cli/incident/publishers"
+	"github.com/incident-cli/incident/publishers/fakeservice"
 	"github.com/incident-cli/incident/publishers/publisherstest"
 	"github.com/incident-cli/incident/publishers/webhook/webhooktest"
 )
@@ -245,7 +246,7 @@ func TestHeaderForms(t *testing.T) {
 		{"text plain", "text plain", ""},
 	} {
 		h, err := parseHeader("X-Test", tc.value)
-		if err != nil || h.prefix != tc.prefix || h.secret.String() != tc.secret {
+		if err != nil || h.prefix != tc.prefix || h.secret.Ref() != tc.secret {
 			t.Errorf("parseHeader(%q) = %+v, %v", tc.value, h, err)
 		}
 	}
@@ -264,5 +265,58 @@ func reply(status int, ctype, body, header string) func(http.ResponseWriter, *ht
 		w.WriteHeader(status)
 		_, _ = w.Write([]byte(body))
 		return true
+	}
+}
+
+// TestSecretAtTheCut: a receiver's error that echoes a credential header
+// right where the message is cut leaks no part of the credential.
+func TestSecretAtTheCut(t *testing.T) {
+	const apiToken = "tok_LIVE_9f8e7d6c5b4a3210ZZZ"
+	f := newFakeReceiver(t, "")
+	p := newPublisher(t, fmt.Sprintf("name = \"chat\"\nurl = %q\nheaders = { X-Api-Token = \"env:API_TOKEN\" }", f.URL+"/hooks/incident/"),
+		map[string]string{"API_TOKEN": apiToken})
+	f.Intercept(reply(400, "text/plain", publisherstest.Straddle(apiToken, publishers.MaxMessage), ""))
+	_, err := p.Publish(context.Background(), publisherstest.Post(1, "x"))
+	if err == nil || !strings.Contains(err.Error(), "400 Bad Request: xxx") {
+		t.Fatalf("err = %v, want the service's message", err)
+	}
+	publisherstest.AssertNoSecretPart(t, err.Error(), apiToken)
+}
+
+// TestEndlessAnswer: a receiver that streams a 2xx answer without end is
+// read only up to the size limit: the post is delivered (any 2xx is) and
+// memory stays bounded.
+func TestEndlessAnswer(t *testing.T) {
+	f := newFakeReceiver(t, testToken)
+	ch := ownTool(t, f)
+	f.Endless(fakeservice.Always)
+	var err error
+	publisherstest.AssertBoundedMemory(t, func() {
+		_, err = ch.Publish(context.Background(), publisherstest.Post(1, "Investigating: IMAP logins fail."))
+	})
+	if err != nil {
+		t.Errorf("err = %v, want the 2xx taken as delivered", err)
+	}
+}
+
+// TestSlackEscaping: "text" has &, < and > escaped as Slack's mrkdwn
+// requires, so typed text cannot mention @channel or show one link and open
+// another; the structured fields carry the text exactly.
+func TestSlackEscaping(t *testing.T) {
+	f := webhooktest.NewServer(webhooktest.Options{Slack: true, UserAgent: "incident/test", Reporter: t})
+	p := newPublisher(t, "url = \"env:SLACK_WEBHOOK_URL\"", map[string]string{"SLACK_WEBHOOK_URL": f.URL + slackPath})
+	typed := "<!channel> see <https://evil.example|https://status.example.com> & <@U123>"
+	post := publisherstest.Post(1, "[Investigating] "+typed+" https://status.example.com/x?a=1&b=2")
+	post.Incident.Updates[0].Message = typed
+	if _, err := p.Publish(context.Background(), post); err != nil {
+		t.Fatal(err)
+	}
+	d := f.Deliveries()[0]
+	want := "[Investigating] &lt;!channel&gt; see &lt;https://evil.example|https://status.example.com&gt; &amp; &lt;@U123&gt; https://status.example.com/x?a=1&amp;b=2"
+	if d.Text != want {
+		t.Errorf("text = %q, want %q", d.Text, want)
+	}
+	if d.Update.Message != typed {
+		t.Errorf("update.message = %q, want it exactly as typed", d.Update.Message)
 	}
 }

@@ -10,9 +10,16 @@
 // Idempotency: every post gets a slug derived from the incident id alone
 // ("<id>" for the status post, "<id>-rfo" for the RFO). Before creating a post,
 // Publish looks the slug up (GET /wp/v2/posts?slug=...&status=any) and, when
-// a post already exists (an earlier attempt whose answer was lost), returns
-// that post instead of creating a second one. Edits are idempotent by nature.
-// The guarantee holds as long as nobody else creates a post with that slug.
+// a post of the bot's own user (GET /wp/v2/users/me, asked once) already
+// exists (an earlier attempt whose answer was lost), returns that post
+// instead of creating a second one. Edits are idempotent by nature.
+//
+// Slug squatting: a post with the slug by another author (a Contributor's
+// pending post made in advance) is never adopted. The post is created with
+// a slug of its own instead, "<slug>-<6 hex digits of the post key>", which
+// no one can guess before the update is recorded, and the receipt's note
+// (shown by `incident show`) says which post took the slug. When that one is
+// taken too, Publish fails with an error naming both posts.
 //
 // Permalinks depend on the site's settings, so this channel is not a
 // publishers.Locator: the link channels wait for the post's real link.
@@ -31,6 +38,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/BurntSushi/toml"
 
@@ -60,6 +68,9 @@ type channel struct {
 	base   string // site URL without a trailing slash
 	env    publishers.Env
 	client *publishers.Client
+
+	mu sync.Mutex
+	me int64 // the bot's own user id, once asked (users/me)
 }
 
 // New builds the WordPress channel from its config table.
@@ -117,6 +128,7 @@ func (c *channel) authorize(r *http.Request) error {
 // post is the part of a WordPress post object this channel reads.
 type post struct {
 	ID     int64  `json:"id"`
+	Author int64  `json:"author"`
 	Link   string `json:"link"`
 	Slug   string `json:"slug"`
 	Status string `json:"status"`
@@ -173,16 +185,35 @@ func rfoParent(p publishers.Post) *publishers.Receipt {
 }
 
 func (c *channel) create(ctx context.Context, op, slug string, p publishers.Post, kind string) (publishers.Receipt, error) {
-	found, err := c.lookup(ctx, "look up post "+slug, slug)
+	me, err := c.user(ctx)
 	if err != nil {
 		return publishers.Receipt{}, err
 	}
-	if found != nil {
-		return c.receipt(*found, kind), nil
+	mine, other, err := c.lookup(ctx, "look up post "+slug, slug, me)
+	if err != nil {
+		return publishers.Receipt{}, err
+	}
+	if mine != nil {
+		return c.receipt(*mine, kind), nil
+	}
+	note := ""
+	if other != nil {
+		taken := *other
+		slug = ownSlug(slug, p.Key)
+		note = fmt.Sprintf("the slug %s is taken by another author's post (id %d, %s), so this post is %s: check who made that post", taken.Slug, taken.ID, taken.Status, slug)
+		if mine, other, err = c.lookup(ctx, "look up post "+slug, slug, me); err != nil {
+			return publishers.Receipt{}, err
+		}
+		if mine != nil {
+			return c.noted(c.receipt(*mine, kind), note), nil
+		}
+		if other != nil {
+			return publishers.Receipt{}, publishers.Permanent(fmt.Errorf("%s: the slugs %s and %s are taken by other authors' posts (ids %d and %d); this channel adopts only its own user's posts: delete those posts, then run `incident retry`", op, taken.Slug, slug, taken.ID, other.ID))
+		}
 	}
 	body := postBody{
 		Title:      title(p),
-		Content:    p.HTML,
+		Content:    content(p),
 		Status:     c.cfg.Status,
 		Slug:       slug,
 		Categories: c.cfg.Categories,
@@ -195,7 +226,51 @@ func (c *channel) create(ctx context.Context, op, slug string, p publishers.Post
 	if out.ID == 0 {
 		return publishers.Receipt{}, fmt.Errorf("%s: the answer holds no post id", op)
 	}
-	return c.receipt(out, kind), nil
+	return c.noted(c.receipt(out, kind), note), nil
+}
+
+// ownSlug is the slug a post takes when another author's post holds its
+// usual one: the slug and 6 hex digits of the post key, which comes from
+// the update event's id and so cannot be guessed before the update is
+// recorded, yet is the same on every retry.
+func ownSlug(slug, key string) string {
+	sum := sha256.Sum256([]byte(key))
+	if len(slug) > 182 {
+		slug = strings.TrimRight(slug[:182], "-")
+	}
+	return slug + "-" + hex.EncodeToString(sum[:3])
+}
+
+// noted adds a note for people (incident show) to a receipt.
+func (c *channel) noted(r publishers.Receipt, note string) publishers.Receipt {
+	if note != "" {
+		r.Meta["note"] = note
+	}
+	return r
+}
+
+// user returns the id of the user the application password belongs to
+// (GET /wp/v2/users/me), asked once per process.
+func (c *channel) user(ctx context.Context) (int64, error) {
+	c.mu.Lock()
+	me := c.me
+	c.mu.Unlock()
+	if me != 0 {
+		return me, nil
+	}
+	var u struct {
+		ID int64 `json:"id"`
+	}
+	if _, err := c.client.Do(ctx, "look up the bot's user", http.MethodGet, c.base+"/wp-json/wp/v2/users/me", nil, &u); err != nil {
+		return 0, err
+	}
+	if u.ID == 0 {
+		return 0, errors.New("look up the bot's user: the answer holds no user id")
+	}
+	c.mu.Lock()
+	c.me = u.ID
+	c.mu.Unlock()
+	return u.ID, nil
 }
 
 func (c *channel) edit(ctx context.Context, op, id string, p publishers.Post, kind string) (publishers.Receipt, error) {
@@ -203,7 +278,7 @@ func (c *channel) edit(ctx context.Context, op, id string, p publishers.Post, ki
 	if err != nil || n <= 0 {
 		return publishers.Receipt{}, publishers.Permanent(fmt.Errorf("%s: recorded post id %q is not a WordPress post id", op, id))
 	}
-	body := postBody{Title: title(p), Content: p.HTML}
+	body := postBody{Title: title(p), Content: content(p)}
 	var out post
 	u := c.base + "/wp-json/wp/v2/posts/" + strconv.FormatInt(n, 10)
 	if _, err := c.client.Do(ctx, op, http.MethodPost, u, body, &out); err != nil {
@@ -215,19 +290,25 @@ func (c *channel) edit(ctx context.Context, op, id string, p publishers.Post, ki
 	return c.receipt(out, kind), nil
 }
 
-// lookup finds a post of any status (trash aside) by its exact slug.
-func (c *channel) lookup(ctx context.Context, op, slug string) (*post, error) {
-	q := url.Values{"slug": {slug}, "status": {"any"}, "_fields": {"id,link,slug,status"}}
+// lookup finds the posts of any status (trash aside) with exactly this
+// slug: the bot's own (me), and the first by another author.
+func (c *channel) lookup(ctx context.Context, op, slug string, me int64) (mine, other *post, err error) {
+	q := url.Values{"slug": {slug}, "status": {"any"}, "_fields": {"id,author,link,slug,status"}}
 	var posts []post
 	if _, err := c.client.Do(ctx, op, http.MethodGet, c.base+"/wp-json/wp/v2/posts?"+q.Encode(), nil, &posts); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for i := range posts {
-		if posts[i].Slug == slug && posts[i].ID != 0 {
-			return &posts[i], nil
+		p := &posts[i]
+		switch {
+		case p.Slug != slug || p.ID == 0:
+		case p.Author == me && mine == nil:
+			mine = p
+		case p.Author != me && other == nil:
+			other = p
 		}
 	}
-	return nil, nil
+	return mine, other, nil
 }
 
 func (c *channel) receipt(p post, kind string) publishers.Receipt {
@@ -266,10 +347,13 @@ func title(p publishers.Post) string {
 	if strings.TrimSpace(t) == "" {
 		t = p.Incident.Title
 	}
-	return titleEscaper.Replace(t)
+	return publishers.EscapeText(t)
 }
 
-var titleEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+// content is the post's HTML with every "[" written as "&#91;": WordPress
+// runs shortcodes ([embed], [contact-form], a plugin's own) found in post
+// content, and the HTML holds what the responder typed.
+func content(p publishers.Post) string { return publishers.NeutralizeShortcodes(p.HTML) }
 
 // Slug turns an incident id into the WordPress slug this channel uses: lower
 // case letters, digits and hyphens, at most 190 bytes (WordPress stores 200),
@@ -302,10 +386,11 @@ func Slug(id string) string {
 }
 
 // errorMessage is the service's message for an error answer: WordPress's
-// own (see errorMessage), else the body itself, shortened; either way
-// without the HTTP Basic credentials a server or proxy may echo back. They
-// are base64 of user:password, which the runbook's redaction of secret
-// values cannot recognise.
+// own (see errorMessage), else the body itself; the Client redacts the
+// credentials we sent and shortens it. The Basic credentials a server or
+// proxy may echo back are base64 of user:password, which neither the
+// Client nor the runbook's redaction of secret values can recognise, so
+// they are redacted here (before anything cuts the message).
 func (c *channel) errorMessage(b []byte) string {
 	msg := errorMessage(b)
 	if msg == "" {
@@ -316,9 +401,6 @@ func (c *channel) errorMessage(b []byte) string {
 		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
 			msg = strings.ReplaceAll(msg, enc.EncodeToString(cred), "[redacted]")
 		}
-	}
-	if r := []rune(msg); len(r) > 200 {
-		msg = string(r[:200]) + "…"
 	}
 	return msg
 }

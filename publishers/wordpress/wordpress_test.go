@@ -144,7 +144,7 @@ func TestPublishErrors(t *testing.T) {
 		retryable  bool
 		retryAfter time.Duration
 	}{
-		{name: "wrong password", password: "wrong", want: "look up post 2026-11-27-imap-pop-login-failures: 401 Unauthorized: The provided password is an invalid application password. [incorrect_password] (check the credentials in the environment variable WP_APP_PASSWORD)"},
+		{name: "wrong password", password: "wrong", want: "look up the bot's user: 401 Unauthorized: The provided password is an invalid application password. [incorrect_password] (check the credentials in the environment variable WP_APP_PASSWORD)"},
 		{name: "cannot create", fail: func(w http.ResponseWriter, r *http.Request) bool {
 			if r.Method != http.MethodPost {
 				return false
@@ -285,5 +285,85 @@ func TestEchoedCredentialsNotShown(t *testing.T) {
 			}
 			publisherstest.AssertNoSecret(t, err.Error(), secretValue, basic)
 		})
+	}
+}
+
+// TestEndlessAnswer: a service that streams a 2xx answer without end is
+// read only up to the size limit: the attempt fails and memory stays bounded.
+func TestEndlessAnswer(t *testing.T) {
+	f := newFakeWP(t)
+	ch := newChannel(t, f, "")
+	f.Endless(fakeservice.Always)
+	var err error
+	publisherstest.AssertBoundedMemory(t, func() {
+		_, err = ch.Publish(context.Background(), publisherstest.Post(1, "Investigating: IMAP logins fail. https://status.example.com/incidents/2026-11-27-imap-pop-login-failures.html"))
+	})
+	if err == nil || !strings.Contains(err.Error(), "the answer is larger than 4 MiB") || !publishers.Retryable(err) {
+		t.Errorf("err = %v, want a retryable error saying the answer is too large", err)
+	}
+}
+
+// TestSlugSquatting: a post another author made with the slug the bot's
+// post would take (a Contributor's pending post) is never adopted: the bot
+// creates its own post under a slug no one can guess, says which post took
+// the slug, and a retry finds its own post; users/me is asked once.
+func TestSlugSquatting(t *testing.T) {
+	f := newFakeWP(t)
+	c := newChannel(t, f, "")
+	p := publisherstest.Post(1, "We are investigating.")
+	slug := Slug(p.Incident.ID)
+	squat := f.Squat(slug, "pending")
+	rec, err := c.Publish(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := ownSlug(slug, p.Key)
+	if rec.ID == strconv.FormatInt(squat.ID, 10) || rec.Meta["slug"] != own || !strings.Contains(rec.Meta["note"], "the slug "+slug+" is taken by another author's post") {
+		t.Fatalf("receipt %+v: want a post of the bot's own, slug %s, and a note on the squatted slug", rec, own)
+	}
+	if again, err := c.Publish(context.Background(), p); err != nil || again.ID != rec.ID {
+		t.Fatalf("retry: %+v, %v: want the bot's own post adopted", again, err)
+	}
+	posts := f.Posts()
+	if len(posts) != 2 || posts[0].Content != "<p>squatted</p>" || posts[0].Status != "pending" || posts[1].Author != wordpresstest.BotID || posts[1].Status != "publish" {
+		t.Errorf("posts %+v: want the squatter's untouched and one post by the bot", posts)
+	}
+	if n := f.Count("GET /wp-json/wp/v2/users/me"); n != 1 {
+		t.Errorf("users/me asked %d times, want once", n)
+	}
+
+	// Both slugs taken (someone saw the key): a clear error, no post.
+	q := publisherstest.Post(1, "Another incident.")
+	q.Incident.ID, q.Key = "2026-11-28-smtp", "2026-11-28-smtp/20261128T101500Z-update-wxyz/chan"
+	f.Squat(Slug(q.Incident.ID), "pending")
+	f.Squat(ownSlug(Slug(q.Incident.ID), q.Key), "draft")
+	_, err = c.Publish(context.Background(), q)
+	if err == nil || publishers.Retryable(err) || !strings.Contains(err.Error(), "are taken by other authors' posts") {
+		t.Fatalf("both slugs taken: err = %v, want a permanent error naming them", err)
+	}
+	if n := len(f.Posts()); n != 4 {
+		t.Errorf("%d posts, want no new one", n)
+	}
+}
+
+// TestShortcodesNeutralized: WordPress runs shortcodes found in a post's
+// content; none in what the responder typed may run, on create or edit.
+func TestShortcodesNeutralized(t *testing.T) {
+	f := newFakeWP(t)
+	c := newChannel(t, f, "")
+	p := publisherstest.Post(1, "x")
+	p.HTML = `<p>Use [contact-form-7 id="1"] or [embed]https://evil.example/[/embed]; <a href="https://example.com/?a[]=1">status</a></p>`
+	rec, err := c.Publish(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Thread = &rec
+	if _, err := c.Publish(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	got := f.Posts()[0].Content
+	want := `<p>Use &#91;contact-form-7 id="1"] or &#91;embed]https://evil.example/&#91;/embed]; <a href="https://example.com/?a&#91;]=1">status</a></p>`
+	if got != want {
+		t.Errorf("content = %s, want %s", got, want)
 	}
 }

@@ -1,7 +1,8 @@
 // Package wordpresstest is a WordPress site's REST API on loopback, as far as
 // the wordpress channel uses it: posts (create, edit, list by slug) and
 // users/me, behind application-password Basic auth, answering with
-// WordPress's own bodies and validations. Tests of the channel, of the
+// WordPress's own bodies and validations. Posts have authors: the bot, and
+// another author who can take a slug first (Squat). Tests of the channel, of the
 // engine and of the command use it; faults are injected per request (see
 // Server.Fail, Hang, Malformed, DropAnswer).
 package wordpresstest
@@ -23,6 +24,14 @@ import (
 const (
 	DefaultUser     = "status-bot"
 	DefaultPassword = "abcd EFGH 1234 ijkl MNOP 6789"
+)
+
+// The site's users: the bot (whose application password the channel holds;
+// its posts are authored by it) and another author, a Contributor who can
+// make pending posts (see Squat).
+const (
+	BotID   int64 = 7
+	OtherID int64 = 9
 )
 
 // Options configure a Server; the zero value works.
@@ -50,6 +59,7 @@ type Server struct {
 
 type stored struct {
 	ID         int64
+	Author     int64
 	Title      string
 	Content    string
 	Status     string
@@ -61,6 +71,7 @@ type stored struct {
 // Post is a post the site holds.
 type Post struct {
 	ID         int64
+	Author     int64 // BotID, or OtherID for a post made by Squat
 	Title      string
 	Content    string // the HTML sent
 	Status     string
@@ -114,8 +125,21 @@ func (s *Server) Post(id int64) Post {
 }
 
 func (s *Server) export(p *stored) Post {
-	return Post{ID: p.ID, Title: p.Title, Content: p.Content, Status: p.Status, Slug: p.Slug, Link: s.link(p),
+	return Post{ID: p.ID, Author: p.Author, Title: p.Title, Content: p.Content, Status: p.Status, Slug: p.Slug, Link: s.link(p),
 		Categories: slices.Clone(p.Categories), Tags: slices.Clone(p.Tags)}
+}
+
+// Squat makes a post by the other author (OtherID) with the given slug and
+// status (a Contributor's "pending"), as someone who guessed the slug the
+// bot's next post will take.
+func (s *Server) Squat(slug, status string) Post {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextID++
+	p := &stored{ID: s.nextID, Author: OtherID, Title: "Not the status bot's", Content: "<p>squatted</p>", Status: status}
+	p.Slug = s.uniqueSlug(slug, p.ID)
+	s.posts[p.ID] = p
+	return s.export(p)
 }
 
 // WriteError writes WordPress's error body:
@@ -151,7 +175,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case r.URL.Path == "/wp-json/wp/v2/users/me" && r.Method == http.MethodGet:
-		writeJSON(w, 200, map[string]any{"id": 7, "name": "Status Bot", "slug": "status-bot"})
+		writeJSON(w, 200, map[string]any{"id": BotID, "name": "Status Bot", "slug": "status-bot"})
 	case r.URL.Path == "/wp-json/wp/v2/posts" && r.Method == http.MethodGet:
 		s.list(w, r)
 	case r.URL.Path == "/wp-json/wp/v2/posts" && r.Method == http.MethodPost:
@@ -238,7 +262,7 @@ func (s *Server) save(w http.ResponseWriter, r *http.Request, id int64) {
 			return
 		}
 		s.nextID++
-		p = &stored{ID: s.nextID, Status: "draft"}
+		p = &stored{ID: s.nextID, Author: BotID, Status: "draft"}
 		s.posts[p.ID] = p
 	}
 	if in.Title != nil {
@@ -296,7 +320,7 @@ func (s *Server) link(p *stored) string {
 
 func (s *Server) render(p *stored) map[string]any {
 	return map[string]any{
-		"id": p.ID, "slug": p.Slug, "status": p.Status, "link": s.link(p), "type": "post",
+		"id": p.ID, "author": p.Author, "slug": p.Slug, "status": p.Status, "link": s.link(p), "type": "post",
 		"guid":       map[string]any{"rendered": s.URL + "/?p=" + strconv.FormatInt(p.ID, 10)},
 		"title":      map[string]any{"rendered": p.Title},
 		"content":    map[string]any{"rendered": p.Content, "protected": false},
