@@ -5,8 +5,6 @@ import (
 	"strings"
 	"text/template"
 	"time"
-
-	"github.com/rivo/uniseg"
 )
 
 // Data is what every template sees.
@@ -154,19 +152,6 @@ func Duration(d time.Duration) string {
 		return fmt.Sprintf("%d d", h/24)
 	}
 	return fmt.Sprintf("%d d %d h", h/24, h%24)
-}
-
-// truncate shortens s to at most n graphemes, ending with "…" when cut.
-func truncate(n int, s string) string {
-	if uniseg.GraphemeClusterCount(s) <= n {
-		return s
-	}
-	var b strings.Builder
-	g := uniseg.NewGraphemes(s)
-	for i := 0; i < n-1 && g.Next(); i++ {
-		b.WriteString(g.Str())
-	}
-	return strings.TrimSpace(b.String()) + "…"
 }
 
 func firstLine(s string) string {
