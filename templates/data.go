@@ -30,6 +30,14 @@ type Incident struct {
 	StartedAt                   time.Time
 	OpenedAt                    time.Time
 	ResolvedAt                  time.Time // zero while open
+	Related                     []Related // earlier incidents this one is related to (a recurrence), oldest first
+}
+
+// Related is an earlier incident an incident is related to.
+type Related struct {
+	ID, Title string
+	URL       string // its status post ("" when it has none)
+	StartedAt time.Time
 }
 
 // Update is one public update.
@@ -43,23 +51,6 @@ type Update struct {
 
 // Service is one affected service.
 type Service struct{ ID, Name string }
-
-// RFO is a Reason For Outage report.
-type RFO struct {
-	Summary, Impact, RootCause, Mitigation, FollowUp string
-	Timeline                                         []TimelineEntry
-	FirstUpdateAfter                                 time.Duration // from start to first public update
-	UpdateCount                                      int
-	LongestGap                                       time.Duration // longest gap between public updates
-	Cadence                                          time.Duration
-	Duration                                         time.Duration // from start to resolution
-}
-
-// TimelineEntry is one line of an RFO timeline.
-type TimelineEntry struct {
-	At   time.Time
-	Text string
-}
 
 // NewestFirst returns the updates, newest first, as status pages show them.
 func (d *Data) NewestFirst() []Update {
@@ -171,6 +162,11 @@ func (d *Data) markdownSafe() *Data {
 	c := *d
 	esc := func(s string) string { return strings.ReplaceAll(s, "<", "&lt;") }
 	c.Incident.Title = esc(d.Incident.Title)
+	c.Incident.Related = make([]Related, len(d.Incident.Related))
+	for i, r := range d.Incident.Related {
+		r.Title = esc(r.Title)
+		c.Incident.Related[i] = r
+	}
 	c.Update.Message = esc(d.Update.Message)
 	c.Updates = make([]Update, len(d.Updates))
 	for i, u := range d.Updates {
@@ -180,6 +176,11 @@ func (d *Data) markdownSafe() *Data {
 	if d.RFO != nil {
 		r := *d.RFO
 		r.Summary, r.Impact, r.RootCause, r.Mitigation, r.FollowUp = esc(r.Summary), esc(r.Impact), esc(r.RootCause), esc(r.Mitigation), esc(r.FollowUp)
+		r.Sections = make([]RFOSection, len(d.RFO.Sections))
+		for i, x := range d.RFO.Sections {
+			x.Heading, x.Body = esc(x.Heading), esc(x.Body)
+			r.Sections[i] = x
+		}
 		r.Timeline = make([]TimelineEntry, len(d.RFO.Timeline))
 		for i, e := range d.RFO.Timeline {
 			e.Text = esc(e.Text)
