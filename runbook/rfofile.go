@@ -35,7 +35,7 @@ var rfoSynonyms = map[string]string{
 	"incident summary": templates.SectionSummary, "what happened": templates.SectionSummary,
 	"impact": templates.SectionImpact, "customer impact": templates.SectionImpact, "user impact": templates.SectionImpact,
 	"impact on customers": templates.SectionImpact,
-	"root cause": templates.SectionRootCause, "root causes": templates.SectionRootCause, "cause": templates.SectionRootCause,
+	"root cause":          templates.SectionRootCause, "root causes": templates.SectionRootCause, "cause": templates.SectionRootCause,
 	"causes": templates.SectionRootCause, "root cause analysis": templates.SectionRootCause, "why it happened": templates.SectionRootCause,
 	"mitigation": templates.SectionMitigation, "resolution": templates.SectionMitigation, "what we did": templates.SectionMitigation,
 	"remediation": templates.SectionMitigation, "mitigation and resolution": templates.SectionMitigation,
@@ -44,7 +44,7 @@ var rfoSynonyms = map[string]string{
 	"next steps": templates.SectionFollowUp, "what we are changing": templates.SectionFollowUp, "what we're changing": templates.SectionFollowUp,
 	"what we will change": templates.SectionFollowUp, "what we're doing next": templates.SectionFollowUp,
 	"timeline": templates.SectionTimeline, "time line": templates.SectionTimeline, "chronology": templates.SectionTimeline,
-	"sequence of events": templates.SectionTimeline,
+	"sequence of events":  templates.SectionTimeline,
 	"how we communicated": templates.SectionCommunication, "communication": templates.SectionCommunication,
 	"communications": templates.SectionCommunication,
 }
