@@ -28,26 +28,28 @@ type RFOSection struct {
 	Body    string `toml:"body"`
 }
 
-// rfoSynonyms maps what a heading says (lower case, without numbering or a
-// final colon) to the known section it names.
-var rfoSynonyms = map[string]string{
-	"summary": templates.SectionSummary, "overview": templates.SectionSummary, "executive summary": templates.SectionSummary,
-	"incident summary": templates.SectionSummary, "what happened": templates.SectionSummary,
-	"impact": templates.SectionImpact, "customer impact": templates.SectionImpact, "user impact": templates.SectionImpact,
-	"impact on customers": templates.SectionImpact,
-	"root cause":          templates.SectionRootCause, "root causes": templates.SectionRootCause, "cause": templates.SectionRootCause,
-	"causes": templates.SectionRootCause, "root cause analysis": templates.SectionRootCause, "why it happened": templates.SectionRootCause,
-	"mitigation": templates.SectionMitigation, "resolution": templates.SectionMitigation, "what we did": templates.SectionMitigation,
-	"remediation": templates.SectionMitigation, "mitigation and resolution": templates.SectionMitigation,
-	"follow-up": templates.SectionFollowUp, "follow up": templates.SectionFollowUp, "followup": templates.SectionFollowUp,
-	"follow-ups": templates.SectionFollowUp, "follow-up actions": templates.SectionFollowUp, "action items": templates.SectionFollowUp,
-	"next steps": templates.SectionFollowUp, "what we are changing": templates.SectionFollowUp, "what we're changing": templates.SectionFollowUp,
-	"what we will change": templates.SectionFollowUp, "what we're doing next": templates.SectionFollowUp,
-	"timeline": templates.SectionTimeline, "time line": templates.SectionTimeline, "chronology": templates.SectionTimeline,
-	"sequence of events":  templates.SectionTimeline,
-	"how we communicated": templates.SectionCommunication, "communication": templates.SectionCommunication,
-	"communications": templates.SectionCommunication,
+// rfoSynonyms are what headings say (in lower case, without numbering or
+// a final colon) for each known section.
+var rfoSynonyms = map[string][]string{
+	templates.SectionSummary:       {"summary", "overview", "executive summary", "incident summary", "what happened"},
+	templates.SectionImpact:        {"impact", "customer impact", "user impact", "impact on customers"},
+	templates.SectionRootCause:     {"root cause", "root causes", "cause", "causes", "root cause analysis", "why it happened"},
+	templates.SectionMitigation:    {"mitigation", "resolution", "what we did", "remediation", "mitigation and resolution"},
+	templates.SectionFollowUp:      {"follow-up", "follow up", "followup", "follow-ups", "follow-up actions", "action items", "next steps", "what we are changing", "what we're changing", "what we will change", "what we're doing next"},
+	templates.SectionTimeline:      {"timeline", "time line", "chronology", "sequence of events"},
+	templates.SectionCommunication: {"how we communicated", "communication", "communications"},
 }
+
+// rfoKinds maps each synonym to its section.
+var rfoKinds = func() map[string]string {
+	m := map[string]string{}
+	for kind, names := range rfoSynonyms {
+		for _, n := range names {
+			m[n] = kind
+		}
+	}
+	return m
+}()
 
 var (
 	headingNumber = regexp.MustCompile(`^(\d+(\.\d+)*[.)]?|[ivx]+[.)])\s+`)
@@ -60,12 +62,12 @@ func rfoKind(heading string) string {
 	h = strings.ReplaceAll(h, "’", "'")
 	h = headingNumber.ReplaceAllString(h, "")
 	h = headingSpace.ReplaceAllString(strings.TrimRight(h, ":. "), " ")
-	if k, ok := rfoSynonyms[h]; ok {
+	if k, ok := rfoKinds[h]; ok {
 		return k
 	}
 	for _, sep := range []string{":", " - ", " – ", " — "} { // "Root cause: the worker limit"
 		if before, _, ok := strings.Cut(h, sep); ok {
-			return rfoSynonyms[strings.TrimSpace(before)]
+			return rfoKinds[strings.TrimSpace(before)]
 		}
 	}
 	return ""
