@@ -24,6 +24,7 @@ type Summary struct {
 	OpenedAt    time.Time `json:"opened_at"`
 	ResolvedAt  time.Time `json:"resolved_at,omitzero"`
 	LastPublic  time.Time `json:"last_public_update,omitzero"`
+	StatusSince time.Time `json:"status_since,omitzero"` // the first public update of the current status
 	Updates     int       `json:"updates"`
 	Undelivered int       `json:"undelivered"`
 	HasRFO      bool      `json:"rfo"`
@@ -45,7 +46,7 @@ func (s Summary) Incident() *Incident {
 func Summarize(inc *Incident) Summary {
 	return Summary{ID: inc.ID, Title: inc.Title, Status: inc.Status, Severity: inc.Severity, Services: inc.Services,
 		Accounts: inc.Accounts, StartedAt: inc.StartedAt, OpenedAt: inc.OpenedAt, ResolvedAt: inc.ResolvedAt,
-		LastPublic: inc.LastPublic(), Updates: len(inc.PublicUpdates()), Undelivered: inc.Undelivered(),
+		LastPublic: inc.LastPublic(), StatusSince: inc.StatusSince(), Updates: len(inc.PublicUpdates()), Undelivered: inc.Undelivered(),
 		HasRFO: len(inc.Updates) > len(inc.PublicUpdates())}
 }
 
@@ -73,7 +74,7 @@ type cachedSummary struct {
 	Summary Summary `json:"summary"`
 }
 
-const summaryCacheVersion = 3
+const summaryCacheVersion = 4
 
 // Summaries returns every incident's summary, newest first, reading only the
 // incidents that changed since the cache was written.
