@@ -55,7 +55,11 @@ func (r *Runbook) Stale(s Summary, now time.Time) (inStatus time.Duration, stale
 	if last.IsZero() {
 		last = s.OpenedAt
 	}
-	if now.Sub(last) <= r.Config.MonitoringMax.Duration {
+	limit := r.Config.MonitoringMax.Duration
+	if limit <= 0 {
+		limit = DefaultMonitoringMax
+	}
+	if now.Sub(last) <= limit {
 		return 0, false
 	}
 	since := s.StatusSince
