@@ -71,6 +71,14 @@ type Incident struct {
 	ResolvedAt time.Time // zero while open
 	Updates    []Update  // oldest first; the last is the one being published
 	RFO        *Update   // the published or edited RFO, if any
+	Related    []RelatedIncident
+}
+
+// RelatedIncident is an earlier incident an incident is related to (it
+// recurs): its URL is its status post's ("" when it has none).
+type RelatedIncident struct {
+	ID, Title, URL string
+	StartedAt      time.Time
 }
 
 // Update is one public update of an incident.

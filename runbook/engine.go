@@ -23,6 +23,7 @@ type Draft struct {
 	StartedAt *time.Time
 	Status    string
 	Message   string
+	Related   []string // open: ids of earlier incidents this one recurs
 }
 
 // UsageError is a request that cannot be carried out as asked (a bad status,
@@ -121,7 +122,7 @@ func (r *Runbook) Publish(ctx context.Context, id string, d Draft, opt PublishOp
 		}
 		id = now.In(r.Zones[0]).Format("2006-01-02") + "-" + Slug(d.Title)
 		open := Event{Kind: KindOpened, At: now, By: r.Responder, Host: r.Host, Title: d.Title,
-			Severity: d.Severity, Services: d.Services, Accounts: d.Accounts, StartedAt: d.StartedAt, ID: "0-opened"}
+			Severity: d.Severity, Services: d.Services, Accounts: d.Accounts, StartedAt: d.StartedAt, Related: d.Related, ID: "0-opened"}
 		inc = Fold(id, []Event{open})
 	} else {
 		if inc, err = r.Store.Load(id); err != nil {
@@ -196,6 +197,9 @@ func (r *Runbook) checkDraft(inc *Incident, d Draft) error {
 	if d.Via == "open" {
 		if d.Severity != "" && !slices.Contains(Severities, d.Severity) {
 			return fmt.Errorf("unknown severity %q: use minor, major or critical", d.Severity)
+		}
+		if err := r.CheckRelated(d.Related); err != nil {
+			return err
 		}
 	}
 	if err := r.CheckServices(d.Services); err != nil {

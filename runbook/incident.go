@@ -34,6 +34,7 @@ type Incident struct {
 	OpenedAt   time.Time
 	ResolvedAt time.Time // zero while open
 	OpenedBy   string
+	Related    []string // ids of earlier incidents this one is related to (a recurrence)
 
 	Updates []*Update // public updates (and RFO posts), in order
 	Notes   []Event
@@ -157,6 +158,9 @@ func applyFields(inc *Incident, e Event) {
 	}
 	if e.StartedAt != nil {
 		inc.StartedAt = *e.StartedAt
+	}
+	if e.Related != nil {
+		inc.Related = e.Related
 	}
 }
 

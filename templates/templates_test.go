@@ -317,3 +317,32 @@ func FuzzTruncate(f *testing.F) {
 		}
 	})
 }
+
+// TestStatusRelated: the canonical post names related incidents with a
+// link and their date; their titles are escaped like everything typed.
+func TestStatusRelated(t *testing.T) {
+	set, err := Load("", zones(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := sample()
+	d.Incident.Related = []Related{
+		{ID: "2026-11-20-imap", Title: "IMAP <b>login</b> failures", URL: "https://status.example.com/incidents/2026-11-20-imap.html", StartedAt: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)},
+		{ID: "2026-11-24-imap", Title: "IMAP again", StartedAt: time.Date(2026, 11, 24, 23, 30, 0, 0, time.UTC)},
+	}
+	got := mustRender(t, set, StatusFile, d)
+	want := "  \n**Related:** [IMAP &lt;b>login&lt;/b> failures](https://status.example.com/incidents/2026-11-20-imap.html) (2026-11-20), IMAP again (2026-11-25)\n"
+	if !strings.Contains(got, want) {
+		t.Errorf("status post lacks %q:\n%s", want, got)
+	}
+	html, err := Markdown(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(html, `<strong>Related:</strong> <a href="https://status.example.com/incidents/2026-11-20-imap.html">IMAP &lt;b&gt;login&lt;/b&gt; failures</a> (2026-11-20)`) {
+		t.Errorf("HTML:\n%s", html)
+	}
+	if strings.Contains(html, "<b>") {
+		t.Error("a related title's tag is live")
+	}
+}

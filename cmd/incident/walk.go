@@ -220,6 +220,13 @@ func (w *walker) Publish(ctx context.Context, item checklists.Item) (string, err
 			return "", err
 		}
 	}
+	if w.phase == "open" && d.Related == nil {
+		related, err := w.askRecurrence(ctx, d.Services)
+		if err != nil {
+			return "", err
+		}
+		d.Related = related
+	}
 	if d.Message == "" {
 		d.Message = rb.SuggestMessage(inc, d.Status, d.Services)
 	}
@@ -260,6 +267,29 @@ func (w *walker) Publish(ctx context.Context, item checklists.Item) (string, err
 	}
 	ups := inc.PublicUpdates()
 	return fmt.Sprintf("update #%d", len(ups)), nil
+}
+
+// askRecurrence asks, for each incident resolved in the last 14 days on
+// one of the services (the 3 most recent), whether the new one recurs it.
+// Each is a yes/no question whose default is no, so Enter goes on.
+func (w *walker) askRecurrence(ctx context.Context, services []string) ([]string, error) {
+	cands, err := w.a.rb.RecurrenceCandidates(services, 3)
+	if err != nil || len(cands) == 0 {
+		return nil, err
+	}
+	var related []string
+	for _, s := range cands {
+		yes := false
+		q := fmt.Sprintf("Is this a recurrence of %q (%s, resolved %s)?", s.Title, s.ID, w.a.when(s.ResolvedAt))
+		if err := w.forms.Run(ctx, huh.NewGroup(huh.NewConfirm().Title(q).
+			Description("Yes links both: the status post says \"Related\", the RFO says it recurs.").Value(&yes))); err != nil {
+			return nil, err
+		}
+		if yes {
+			related = append(related, s.ID)
+		}
+	}
+	return related, nil
 }
 
 // noteID learns the id of the incident open just created.
