@@ -18,8 +18,8 @@ type showJSON struct {
 	runbook.Summary
 	Related []relatedJSON `json:"related"`
 	Updates []updateJSON  `json:"update_log"`
-	Notes   []entryJSON  `json:"notes"`
-	Steps   []entryJSON  `json:"steps"`
+	Notes   []entryJSON   `json:"notes"`
+	Steps   []entryJSON   `json:"steps"`
 }
 
 // relatedJSON is an earlier incident this one recurs.
