@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/huh"
 	"github.com/spf13/cobra"
 
+	"github.com/incident-cli/incident/checklists"
 	"github.com/incident-cli/incident/runbook"
 	"github.com/incident-cli/incident/templates"
 )
@@ -188,13 +189,20 @@ func (w *walker) composeRFO(ctx context.Context) (string, error) {
 	t := w.rfo
 	timeline := rb.FormatTimeline(t.Timeline)
 	zone := rb.Zones[0].String()
+	hint := func(title, v string) string { // accessible prompts show neither description nor value
+		if strings.TrimSpace(v) != "" {
+			return w.forms.Hint(title, "Enter keeps the draft's")
+		}
+		return title
+	}
 	err := w.forms.Run(ctx,
 		huh.NewGroup(
-			huh.NewText().Title("Summary").Description("What happened, in two or three sentences").Value(&t.Summary).Validate(nonEmptyOr("a summary", &t.Summary)),
-			huh.NewText().Title("Impact").Description("How it felt to customers (services, accounts and duration are added)").Value(&t.Impact),
-			huh.NewText().Title("Root cause").Value(&t.RootCause).Validate(nonEmptyOr("the root cause", &t.RootCause)),
-			huh.NewText().Title("What we did").Value(&t.Mitigation).Validate(nonEmptyOr("what was done", &t.Mitigation)),
-			huh.NewText().Title("What we are changing").Description("Follow-up actions, with owners").Value(&t.FollowUp).Validate(nonEmptyOr("the follow-up", &t.FollowUp)),
+			huh.NewText().Title(hint("Summary", t.Summary)).Description("What happened, in two or three sentences").Value(&t.Summary).Validate(nonEmptyOr("a summary", &t.Summary)),
+			huh.NewText().Title(w.forms.Hint("Impact", "optional: services, accounts and duration are added; "+checklists.Keeps(draftOrEmpty(t.Impact)))).
+				Description("How it felt to customers (services, accounts and duration are added)").Value(&t.Impact),
+			huh.NewText().Title(hint("Root cause", t.RootCause)).Value(&t.RootCause).Validate(nonEmptyOr("the root cause", &t.RootCause)),
+			huh.NewText().Title(hint("What we did", t.Mitigation)).Value(&t.Mitigation).Validate(nonEmptyOr("what was done", &t.Mitigation)),
+			huh.NewText().Title(hint("What we are changing", t.FollowUp)).Description("Follow-up actions, with owners").Value(&t.FollowUp).Validate(nonEmptyOr("the follow-up", &t.FollowUp)),
 		),
 		huh.NewGroup(huh.NewText().Title(timelineTitle(w.forms.Accessible)).Lines(12).
 			Description("Generated from the record; edit, drop or add lines \"- YYYY-MM-DD HH:MM: text\" ("+zone+")").
@@ -249,6 +257,14 @@ func (a *app) resolveResolvedID(args []string) (string, error) {
 		return cands[0], nil
 	}
 	return "", usageErrorf("name the incident: %d recently resolved incidents have no RFO yet (`incident list --all` shows them)", len(cands))
+}
+
+// draftOrEmpty is "the draft's" for a section the draft has.
+func draftOrEmpty(v string) string {
+	if strings.TrimSpace(v) == "" {
+		return ""
+	}
+	return "the draft's"
 }
 
 func timelineTitle(accessible bool) string {

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -200,18 +199,18 @@ func (w *walker) Publish(ctx context.Context, item checklists.Item) (string, err
 		first = append(first, huh.NewInput().Title("Title").Description("What customers see, e.g. \"IMAP/POP login failures\"").
 			Value(&d.Title).Validate(nonEmptyOr("a title", &d.Title)))
 		if len(rb.Config.Services) > 0 {
-			var opts []huh.Option[string]
+			var choices []checklists.Choice
 			for _, s := range rb.Config.Services {
-				opts = append(opts, huh.NewOption(rb.ServiceName(s.ID), s.ID).Selected(slices.Contains(d.Services, s.ID)))
+				choices = append(choices, checklists.Choice{Label: rb.ServiceName(s.ID), Value: s.ID})
 			}
-			first = append(first, huh.NewMultiSelect[string]().Title("Affected services").Description("space to select, enter to go on").Options(opts...).Value(&d.Services))
+			first = append(first, w.forms.MultiSelect("Affected services", choices, d.Services, &d.Services))
 		}
 	}
 	if w.phase == "update" {
 		if d.Status == "" {
 			d.Status = inc.Status
 		}
-		first = append(first, huh.NewSelect[string]().Title("Status").Options(
+		first = append(first, huh.NewSelect[string]().Title(w.forms.Hint("Status", "Enter keeps: "+d.Status)).Options(
 			huh.NewOption("Investigating", runbook.Investigating), huh.NewOption("Identified", runbook.Identified),
 			huh.NewOption("Monitoring", runbook.Monitoring)).Value(&d.Status))
 	}
@@ -242,7 +241,8 @@ func (w *walker) Publish(ctx context.Context, item checklists.Item) (string, err
 	}
 	second := []huh.Field{huh.NewText().Title(title).Description("Markdown; alt+enter for a new line").Value(&d.Message).Validate(nonEmptyOr("a message", &d.Message))}
 	if w.phase == "open" {
-		second = append(second, huh.NewInput().Title("Accounts affected (optional estimate)").Value(&accounts).Validate(optionalCount))
+		second = append(second, huh.NewInput().Title(w.forms.Hint("Accounts affected (optional estimate)", checklists.Keeps(accounts))).
+			Value(&accounts).Validate(optionalCount))
 	}
 	if err := w.forms.Run(ctx, huh.NewGroup(second...)); err != nil {
 		return "", err
