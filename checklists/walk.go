@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -60,7 +59,20 @@ func (fs Forms) Run(ctx context.Context, groups ...*huh.Group) error {
 	if fs.Theme != nil {
 		f = f.WithTheme(fs.Theme)
 	}
-	err := f.RunWithContext(ctx)
+	var err error
+	if fs.Accessible {
+		// huh's accessible prompts block in a read that no context ends:
+		// Ctrl-C (which cancels ctx) must not wait for the next Enter.
+		done := make(chan error, 1)
+		go func() { done <- f.RunWithContext(ctx) }()
+		select {
+		case err = <-done:
+		case <-ctx.Done():
+			return ErrAborted
+		}
+	} else {
+		err = f.RunWithContext(ctx)
+	}
 	if errors.Is(err, huh.ErrUserAborted) || errors.Is(err, huh.ErrTimeout) || (err == nil && ctx.Err() != nil) {
 		return ErrAborted
 	}
@@ -108,7 +120,7 @@ func step(ctx context.Context, it Item, h Handler, fs Forms) (Outcome, error) {
 		o.Outcome, o.Value = "published", v
 	case Confirm:
 		choice := "done"
-		err := fs.Run(ctx, huh.NewGroup(huh.NewSelect[string]().Title(it.Title).
+		err := fs.Run(ctx, huh.NewGroup(huh.NewSelect[string]().Title(fs.Hint(it.Title, "Enter: Done")).
 			Options(huh.NewOption("Done", "done"), huh.NewOption("Skip (say why)", "skip")).Value(&choice)))
 		if err != nil {
 			return o, err
@@ -130,7 +142,7 @@ func step(ctx context.Context, it Item, h Handler, fs Forms) (Outcome, error) {
 			o.Outcome = "skipped"
 		}
 	case Note:
-		if err := fs.Run(ctx, huh.NewGroup(huh.NewText().Title(it.Title).Description("Private: it is never published. Leave empty to skip.").Value(&o.Text))); err != nil {
+		if err := fs.Run(ctx, huh.NewGroup(huh.NewText().Title(fs.Hint(it.Title, "private; Enter skips")).Description("Private: it is never published. Leave empty to skip.").Value(&o.Text))); err != nil {
 			return o, err
 		}
 		o.Text = strings.TrimSpace(o.Text)
@@ -151,16 +163,23 @@ func input(ctx context.Context, it Item, h Handler, fs Forms) (string, error) {
 	case "services":
 		if len(choices) == 0 {
 			v := current
-			err := fs.Run(ctx, huh.NewGroup(huh.NewInput().Title(it.Title).Description("Service ids, comma-separated").Value(&v).Validate(check)))
-			return strings.TrimSpace(v), err
-		}
-		selected := strings.Split(current, ",")
-		var opts []huh.Option[string]
-		for _, c := range choices {
-			opts = append(opts, huh.NewOption(c.Label, c.Value).Selected(slices.Contains(selected, c.Value)))
+			err := fs.Run(ctx, huh.NewGroup(huh.NewInput().Title(fs.Hint(it.Title, "service ids, comma-separated; "+Keeps(current))).
+				Description("Service ids, comma-separated").Value(&v).Validate(func(s string) error {
+				if strings.TrimSpace(s) == "" {
+					return nil // keeps the value (accessible mode validates the line typed)
+				}
+				return check(s)
+			})))
+			if v = strings.TrimSpace(v); v == current {
+				return "", err // unchanged
+			}
+			return v, err
 		}
 		var v []string
-		err := fs.Run(ctx, huh.NewGroup(huh.NewMultiSelect[string]().Title(it.Title).Options(opts...).Value(&v)))
+		err := fs.Run(ctx, huh.NewGroup(fs.MultiSelect(it.Title, choices, strings.Split(current, ","), &v)))
+		if strings.Join(v, ",") == current {
+			return "", err // unchanged
+		}
 		return strings.Join(v, ","), err
 	case "severity":
 		v := current
@@ -168,14 +187,18 @@ func input(ctx context.Context, it Item, h Handler, fs Forms) (string, error) {
 		for _, c := range choices {
 			opts = append(opts, huh.NewOption(c.Label, c.Value))
 		}
-		err := fs.Run(ctx, huh.NewGroup(huh.NewSelect[string]().Title(it.Title).Options(opts...).Value(&v)))
+		hint := "Enter keeps: " + current
+		if current == "" && len(choices) > 0 {
+			hint = "Enter picks: " + choices[0].Label // as the TUI's cursor starts there
+		}
+		err := fs.Run(ctx, huh.NewGroup(huh.NewSelect[string]().Title(fs.Hint(it.Title, hint)).Options(opts...).Value(&v)))
 		if v == current {
 			return "", err // unchanged
 		}
 		return v, err
 	case "accounts":
 		v := current
-		err := fs.Run(ctx, huh.NewGroup(huh.NewInput().Title(it.Title).Description("A number; leave as is to skip").Value(&v).
+		err := fs.Run(ctx, huh.NewGroup(huh.NewInput().Title(fs.Hint(it.Title, "a number; "+Keeps(current))).Description("A number; leave as is to skip").Value(&v).
 			Validate(func(s string) error {
 				s = strings.TrimSpace(s)
 				if s == "" {
@@ -193,7 +216,7 @@ func input(ctx context.Context, it Item, h Handler, fs Forms) (string, error) {
 		return v, err
 	default: // started_at
 		var v string
-		err := fs.Run(ctx, huh.NewGroup(huh.NewInput().Title(it.Title).
+		err := fs.Run(ctx, huh.NewGroup(huh.NewInput().Title(fs.Hint(it.Title, "like 09:40, 2026-11-27 09:40 or 25m ago; "+Keeps(current))).
 			Description("Like 09:40, 2026-11-27 09:40 or 25m ago; currently "+current+". Leave empty to keep it.").
 			Value(&v).Validate(func(s string) error {
 			if strings.TrimSpace(s) == "" {

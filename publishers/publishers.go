@@ -75,7 +75,15 @@ type Incident struct {
 	// States) as of the last update: what a status page with components
 	// shows. Every affected service has one; all are operational once
 	// resolved.
-	States map[string]string
+	States  map[string]string
+	Related []RelatedIncident
+}
+
+// RelatedIncident is an earlier incident an incident is related to (it
+// recurs): its URL is its status post's ("" when it has none).
+type RelatedIncident struct {
+	ID, Title, URL string
+	StartedAt      time.Time
 }
 
 // Update is one public update of an incident.

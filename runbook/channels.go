@@ -82,6 +82,7 @@ func (r *Runbook) loadEmbedded(opt Options) (*Config, error) {
 	c.Organization = DefaultOrganization
 	c.FirstUpdateWithin.Duration = DefaultFirstUpdateWithin
 	c.Cadence.Duration = DefaultCadence
+	c.MonitoringMax.Duration = DefaultMonitoringMax
 	if err := r.setZones(&c, ""); err != nil {
 		return nil, err
 	}

@@ -18,6 +18,7 @@ type Config struct {
 	Zones             []string         `toml:"zones"`
 	FirstUpdateWithin Duration         `toml:"first_update_within"`
 	Cadence           Duration         `toml:"cadence"`
+	MonitoringMax     Duration         `toml:"monitoring_max"` // an open incident with no public update for longer is stale
 	Responder         string           `toml:"responder"`
 	Services          []Service        `toml:"service"`
 	StatusPage        toml.Primitive   `toml:"status_page"`
@@ -59,6 +60,7 @@ func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil
 const (
 	DefaultFirstUpdateWithin = 15 * time.Minute
 	DefaultCadence           = 30 * time.Minute
+	DefaultMonitoringMax     = 24 * time.Hour
 	DefaultOrganization      = "Our services"
 )
 
@@ -101,6 +103,9 @@ func decodeConfig(path string) (*Config, toml.MetaData, []byte, error) {
 	}
 	if c.Cadence.Duration == 0 {
 		c.Cadence.Duration = DefaultCadence
+	}
+	if c.MonitoringMax.Duration == 0 {
+		c.MonitoringMax.Duration = DefaultMonitoringMax
 	}
 	if c.Organization == "" {
 		c.Organization = DefaultOrganization
@@ -212,4 +217,4 @@ func nearest(name string, valid []string) string {
 }
 
 // configKeys are the top-level keys of incident.toml.
-var configKeys = []string{"organization", "zones", "first_update_within", "cadence", "responder", "service", "status_page", "channel", "sync", "alerts"}
+var configKeys = []string{"organization", "zones", "first_update_within", "cadence", "monitoring_max", "responder", "service", "status_page", "channel", "sync", "alerts"}

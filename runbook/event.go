@@ -39,6 +39,7 @@ type Event struct {
 	Services  []string   `toml:"services,omitempty"`
 	Accounts  *int       `toml:"accounts,omitempty"`
 	StartedAt *time.Time `toml:"started_at,omitempty"`
+	Related   []string   `toml:"related,omitempty"` // opened: ids of earlier incidents this one recurs
 
 	// update
 	Status   string   `toml:"status,omitempty"`

@@ -42,7 +42,8 @@ type Incident struct {
 	OpenedBy   string
 	// States is each affected service's state as of the last public
 	// update (service id -> state); all operational once resolved.
-	States map[string]string
+	States  map[string]string
+	Related []string // ids of earlier incidents this one is related to (a recurrence)
 
 	Updates []*Update // public updates (and RFO posts), in order
 	Notes   []Event
@@ -220,6 +221,9 @@ func applyFields(inc *Incident, e Event) {
 	}
 	if e.StartedAt != nil {
 		inc.StartedAt = *e.StartedAt
+	}
+	if e.Related != nil {
+		inc.Related = e.Related
 	}
 }
 

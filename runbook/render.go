@@ -54,6 +54,9 @@ func (r *Runbook) data(inc *Incident, u *Update, url string) *templates.Data {
 	for _, s := range inc.Services {
 		d.Incident.Services = append(d.Incident.Services, templates.Service{ID: s, Name: r.ServiceName(s)})
 	}
+	for _, rel := range r.Related(inc) {
+		d.Incident.Related = append(d.Incident.Related, templates.Related{ID: rel.ID, Title: rel.Title, URL: localLink(rel.URL), StartedAt: rel.StartedAt})
+	}
 	for _, x := range inc.PublicUpdates() {
 		tu := templates.Update{Number: x.Number, Status: x.Event.Status, Message: x.Event.Message, Author: x.Event.By, At: x.Event.At}
 		d.Updates = append(d.Updates, tu)
@@ -169,6 +172,7 @@ func (r *Runbook) postIncident(inc *Incident) publishers.Incident {
 		pi.Services = append(pi.Services, publishers.Service{ID: s, Name: r.ServiceName(s)})
 		pi.States[s] = inc.StateOf(s)
 	}
+	pi.Related = r.Related(inc)
 	for _, u := range inc.PublicUpdates() {
 		h, _ := templates.Markdown(u.Event.Message)
 		pi.Updates = append(pi.Updates, publishers.Update{Number: u.Number, Status: u.Event.Status,

@@ -1,7 +1,6 @@
 package runbook
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -16,7 +15,12 @@ import (
 // is not lost. The latest draft wins.
 const KindRFODraft EventKind = "rfo-draft"
 
-// RFOText is the content of a Reason For Outage.
+// RFOText is the content of a Reason For Outage. Written section by
+// section (the walk, the flags), it is the known fields and the timeline.
+// Written as a Markdown file (--from, see ParseRFO), Sections holds the
+// whole report in the file's order, and the fields hold the sections
+// recognised as known ones. Records of versions without Sections load as
+// they always did.
 type RFOText struct {
 	Summary    string         `toml:"summary"`
 	Impact     string         `toml:"impact,omitempty"`
@@ -24,6 +28,7 @@ type RFOText struct {
 	Mitigation string         `toml:"mitigation"`
 	FollowUp   string         `toml:"follow_up"`
 	Timeline   []TimelineLine `toml:"timeline"`
+	Sections   []RFOSection   `toml:"sections,omitempty"`
 }
 
 // TimelineLine is one entry of an RFO timeline.
@@ -32,15 +37,12 @@ type TimelineLine struct {
 	Text string    `toml:"text"`
 }
 
-// RFOSections are the headings of an RFO in Markdown (--from FILE), in order,
-// with the field each fills.
-var RFOSections = []struct{ Heading, Field string }{
-	{"Summary", "summary"}, {"Impact", "impact"}, {"Root cause", "root_cause"},
-	{"What we did", "mitigation"}, {"What we are changing", "follow_up"}, {"Timeline", "timeline"},
-}
-
-// Missing lists the required sections still empty.
+// Missing lists the required sections still empty. A report written as a
+// file requires none: it is published as its author wrote it.
 func (t *RFOText) Missing() []string {
+	if len(t.Sections) > 0 {
+		return nil
+	}
 	var m []string
 	for _, s := range []struct{ name, v string }{{"Summary", t.Summary}, {"Root cause", t.RootCause}, {"What we did", t.Mitigation}, {"What we are changing", t.FollowUp}} {
 		if strings.TrimSpace(s.v) == "" {
@@ -48,6 +50,78 @@ func (t *RFOText) Missing() []string {
 		}
 	}
 	return m
+}
+
+// Set gives a known section (templates.SectionSummary ...) a new text: the
+// field, and in a report written as a file the first section of that kind
+// (or a new one, the summary first, any other at the end).
+func (t *RFOText) Set(kind, value string) {
+	if len(t.Sections) > 0 {
+		if i := t.section(kind); i >= 0 {
+			t.Sections[i].Body = value
+		} else {
+			s := RFOSection{Heading: rfoHeadings[kind], Level: 2, Kind: kind, Body: value}
+			if kind == templates.SectionSummary {
+				t.Sections = append([]RFOSection{s}, t.Sections...)
+			} else {
+				t.Sections = append(t.Sections, s)
+			}
+		}
+		t.fillFields()
+		return
+	}
+	if p := t.field(kind); p != nil {
+		*p = value
+	}
+}
+
+// rfoHeadings are the headings of the known sections written one by one.
+var rfoHeadings = map[string]string{
+	templates.SectionSummary: "Summary", templates.SectionImpact: "Impact", templates.SectionRootCause: "Root cause",
+	templates.SectionMitigation: "What we did", templates.SectionFollowUp: "What we are changing",
+}
+
+func (t *RFOText) field(kind string) *string {
+	switch kind {
+	case templates.SectionSummary:
+		return &t.Summary
+	case templates.SectionImpact:
+		return &t.Impact
+	case templates.SectionRootCause:
+		return &t.RootCause
+	case templates.SectionMitigation:
+		return &t.Mitigation
+	case templates.SectionFollowUp:
+		return &t.FollowUp
+	}
+	return nil
+}
+
+// section returns the index of the first section of a kind, or -1.
+func (t *RFOText) section(kind string) int {
+	for i, s := range t.Sections {
+		if s.Kind == kind {
+			return i
+		}
+	}
+	return -1
+}
+
+// fillFields sets the known fields from the sections: each from the first
+// section of its kind, a ## section with the ### sections under it.
+func (t *RFOText) fillFields() {
+	t.Summary, t.Impact, t.RootCause, t.Mitigation, t.FollowUp = "", "", "", "", ""
+	for kind := range rfoHeadings {
+		i := t.section(kind)
+		if i < 0 {
+			continue
+		}
+		parts := []string{t.Sections[i].Body}
+		for j := i + 1; t.Sections[i].Level == 2 && j < len(t.Sections) && t.Sections[j].Level == 3; j++ {
+			parts = append(parts, "### "+t.Sections[j].Heading+"\n\n"+t.Sections[j].Body)
+		}
+		*t.field(kind) = strings.TrimSpace(strings.Join(parts, "\n\n"))
+	}
 }
 
 // Timeline generates an RFO timeline from the record: when the problem began,
@@ -231,6 +305,9 @@ func (r *Runbook) rfoData(inc *Incident, u *Update, url string) *templates.Data 
 	for _, l := range t.Timeline {
 		d.RFO.Timeline = append(d.RFO.Timeline, templates.TimelineEntry{At: l.At, Text: l.Text})
 	}
+	for _, s := range t.Sections {
+		d.RFO.Sections = append(d.RFO.Sections, templates.RFOSection{Heading: s.Heading, Level: s.Level, Kind: s.Kind, Body: s.Body})
+	}
 	d.RFOURL = url
 	return d
 }
@@ -332,69 +409,6 @@ func (r *Runbook) linkIncidentPost(ctx context.Context, inc *Incident, rfoURL st
 		return fmt.Errorf("the RFO is published, but linking it from the incident's post failed: %w", err)
 	}
 	return nil
-}
-
-// ParseRFO reads an RFO written in Markdown with the section headings of
-// RFOSections ("## Summary", ...). Timeline lines are "- YYYY-MM-DD HH:MM: text"
-// in the runbook's primary zone; without a Timeline section the generated
-// one is kept.
-func (r *Runbook) ParseRFO(src string, base RFOText) (RFOText, error) {
-	t := base
-	sections := map[string]*strings.Builder{}
-	var cur string
-	sc := bufio.NewScanner(strings.NewReader(src))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	line := 0
-	for sc.Scan() {
-		line++
-		l := sc.Text()
-		if h, ok := strings.CutPrefix(strings.TrimSpace(l), "#"); ok {
-			h = strings.TrimSpace(strings.TrimLeft(h, "#"))
-			field := ""
-			for _, s := range RFOSections {
-				if strings.EqualFold(h, s.Heading) {
-					field = s.Field
-				}
-			}
-			if field == "" {
-				var names []string
-				for _, s := range RFOSections {
-					names = append(names, "## "+s.Heading)
-				}
-				return t, fmt.Errorf("line %d: unknown section %q; use %s", line, h, strings.Join(names, ", "))
-			}
-			cur = field
-			sections[cur] = &strings.Builder{}
-			continue
-		}
-		if cur == "" {
-			if strings.TrimSpace(l) != "" {
-				return t, fmt.Errorf("line %d: text before the first section heading (start with \"## Summary\")", line)
-			}
-			continue
-		}
-		sections[cur].WriteString(l + "\n")
-	}
-	get := func(f string) (string, bool) {
-		b, ok := sections[f]
-		if !ok {
-			return "", false
-		}
-		return strings.TrimSpace(b.String()), true
-	}
-	for f, dst := range map[string]*string{"summary": &t.Summary, "impact": &t.Impact, "root_cause": &t.RootCause, "mitigation": &t.Mitigation, "follow_up": &t.FollowUp} {
-		if v, ok := get(f); ok {
-			*dst = v
-		}
-	}
-	if v, ok := get("timeline"); ok {
-		tl, err := r.ParseTimeline(v)
-		if err != nil {
-			return t, fmt.Errorf("Timeline: %w", err)
-		}
-		t.Timeline = tl
-	}
-	return t, nil
 }
 
 // TimelineLayout is how timeline lines are written for editing, in the

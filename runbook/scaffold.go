@@ -31,6 +31,11 @@ first_update_within = "15m"
 # An update is due this long after the last one.
 cadence = "30m"
 
+# An open incident whose last public update is older than this, whatever its
+# status, is stale: ` + "`incident status`" + ` says "monitoring for 3 days: close it or
+# update it" (--nagios: WARNING), and ` + "`incident list`" + ` marks it.
+monitoring_max = "24h"
+
 # Name recorded for each step (default: $USER).
 # responder = "alice"
 

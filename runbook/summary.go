@@ -24,6 +24,7 @@ type Summary struct {
 	OpenedAt    time.Time `json:"opened_at"`
 	ResolvedAt  time.Time `json:"resolved_at,omitzero"`
 	LastPublic  time.Time `json:"last_public_update,omitzero"`
+	StatusSince time.Time `json:"status_since,omitzero"` // the first public update of the current status
 	Updates     int       `json:"updates"`
 	Undelivered int       `json:"undelivered"`
 	HasRFO      bool      `json:"rfo"`
@@ -58,7 +59,7 @@ func (s Summary) Incident() *Incident {
 func Summarize(inc *Incident) Summary {
 	s := Summary{ID: inc.ID, Title: inc.Title, Status: inc.Status, Severity: inc.Severity, Services: inc.Services,
 		Accounts: inc.Accounts, StartedAt: inc.StartedAt, OpenedAt: inc.OpenedAt, ResolvedAt: inc.ResolvedAt,
-		LastPublic: inc.LastPublic(), Updates: len(inc.PublicUpdates()), Undelivered: inc.Undelivered(),
+		LastPublic: inc.LastPublic(), StatusSince: inc.StatusSince(), Updates: len(inc.PublicUpdates()), Undelivered: inc.Undelivered(),
 		HasRFO: len(inc.Updates) > len(inc.PublicUpdates()), Spans: Spans(inc),
 		FromAlert: inc.FromAlert, Firing: len(inc.Firing()), RecoveredAt: inc.RecoveredAt(), AckedAt: inc.AckedAt, AckedBy: inc.AckedBy,
 		Private: inc.Private()}
@@ -99,7 +100,7 @@ type cachedSummary struct {
 	Summary Summary `json:"summary"`
 }
 
-const summaryCacheVersion = 6 // 5: alerts, 6: spans
+const summaryCacheVersion = 7 // 5: alerts, 6: spans, 7: status_since
 
 // Summaries returns every incident's summary, newest first, reading only the
 // incidents that changed since the cache was written.

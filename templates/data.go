@@ -5,8 +5,6 @@ import (
 	"strings"
 	"text/template"
 	"time"
-
-	"github.com/rivo/uniseg"
 )
 
 // Data is what every template sees.
@@ -33,6 +31,14 @@ type Incident struct {
 	StartedAt                   time.Time
 	OpenedAt                    time.Time
 	ResolvedAt                  time.Time // zero while open
+	Related                     []Related // earlier incidents this one is related to (a recurrence), oldest first
+}
+
+// Related is an earlier incident an incident is related to.
+type Related struct {
+	ID, Title string
+	URL       string // its status post ("" when it has none)
+	StartedAt time.Time
 }
 
 // Update is one public update.
@@ -54,23 +60,6 @@ type Alert struct {
 
 // Service is one affected service.
 type Service struct{ ID, Name string }
-
-// RFO is a Reason For Outage report.
-type RFO struct {
-	Summary, Impact, RootCause, Mitigation, FollowUp string
-	Timeline                                         []TimelineEntry
-	FirstUpdateAfter                                 time.Duration // from start to first public update
-	UpdateCount                                      int
-	LongestGap                                       time.Duration // longest gap between public updates
-	Cadence                                          time.Duration
-	Duration                                         time.Duration // from start to resolution
-}
-
-// TimelineEntry is one line of an RFO timeline.
-type TimelineEntry struct {
-	At   time.Time
-	Text string
-}
 
 // NewestFirst returns the updates, newest first, as status pages show them.
 func (d *Data) NewestFirst() []Update {
@@ -165,19 +154,6 @@ func Duration(d time.Duration) string {
 	return fmt.Sprintf("%d d %d h", h/24, h%24)
 }
 
-// truncate shortens s to at most n graphemes, ending with "…" when cut.
-func truncate(n int, s string) string {
-	if uniseg.GraphemeClusterCount(s) <= n {
-		return s
-	}
-	var b strings.Builder
-	g := uniseg.NewGraphemes(s)
-	for i := 0; i < n-1 && g.Next(); i++ {
-		b.WriteString(g.Str())
-	}
-	return strings.TrimSpace(b.String()) + "…"
-}
-
 func firstLine(s string) string {
 	s = strings.TrimSpace(s)
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
@@ -201,6 +177,11 @@ func (d *Data) markdownSafe() *Data {
 		c.Incident.Services[i] = s
 	}
 	c.Update.Message, c.Update.Author = esc(d.Update.Message), esc(d.Update.Author)
+	c.Incident.Related = make([]Related, len(d.Incident.Related))
+	for i, r := range d.Incident.Related {
+		r.Title = esc(r.Title)
+		c.Incident.Related[i] = r
+	}
 	c.Updates = make([]Update, len(d.Updates))
 	for i, u := range d.Updates {
 		u.Message, u.Author = esc(u.Message), esc(u.Author)
@@ -209,6 +190,11 @@ func (d *Data) markdownSafe() *Data {
 	if d.RFO != nil {
 		r := *d.RFO
 		r.Summary, r.Impact, r.RootCause, r.Mitigation, r.FollowUp = esc(r.Summary), esc(r.Impact), esc(r.RootCause), esc(r.Mitigation), esc(r.FollowUp)
+		r.Sections = make([]RFOSection, len(d.RFO.Sections))
+		for i, x := range d.RFO.Sections {
+			x.Heading, x.Body = esc(x.Heading), esc(x.Body)
+			r.Sections[i] = x
+		}
 		r.Timeline = make([]TimelineEntry, len(d.RFO.Timeline))
 		for i, e := range d.RFO.Timeline {
 			e.Text = esc(e.Text)

@@ -8,6 +8,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/rivo/uniseg"
 
 	"github.com/incident-cli/incident/internal/golden"
 )
@@ -254,5 +258,91 @@ func TestMarkdownTemplatesEscapeTypedHTML(t *testing.T) {
 	}
 	if out := mustRender(t, set, SocialFile, d); !strings.Contains(out, "<script>alert(1)</script>") {
 		t.Errorf("plain text was escaped: %s", out)
+	}
+}
+
+// TestTruncateKeepsURLsWhole checks that truncate drops a URL it cannot
+// keep whole, instead of cutting it to something like "www.runbox.…".
+func TestTruncateKeepsURLsWhole(t *testing.T) {
+	for _, tc := range []struct {
+		n          int
+		text, want string
+	}{
+		{20, "short", "short"},
+		{20, "Logins fail: see www.runbox.com/status for more", "Logins fail: see…"},
+		{24, "Logins fail: see www.runbox.com/status for more", "Logins fail: see…"},
+		{40, "Logins fail: see www.runbox.com/status for more", "Logins fail: see www.runbox.com/status…"},
+		{30, "Details (https://status.example.com/i/1) follow", "Details…"},
+		{12, "https://status.example.com/incidents/1", "…"},
+		{30, "障害が発生しましたhttps://status.example.com/x詳細", "障害が発生しました…"},
+		{14, "Version v1.2.3 e.g. broken everywhere", "Version v1.2.…"}, // no URL: cut anywhere
+		{25, "Mail is slow. status.example.com/x", "Mail is slow.…"},
+		{10, "IMAP/POP login failures", "IMAP/POP…"},
+	} {
+		got := truncate(tc.n, tc.text)
+		if got != tc.want {
+			t.Errorf("truncate(%d, %q) = %q, want %q", tc.n, tc.text, got, tc.want)
+		}
+		if uniseg.GraphemeClusterCount(got) > tc.n {
+			t.Errorf("truncate(%d, %q) = %q: longer than %d", tc.n, tc.text, got, tc.n)
+		}
+	}
+}
+
+// FuzzTruncate checks that truncate's result fits, is a prefix of the text
+// (plus "…"), and never ends inside a URL-like word of the text.
+func FuzzTruncate(f *testing.F) {
+	f.Add(20, "Logins fail: see www.runbox.com/status for more")
+	f.Add(5, "https://a.co/x y")
+	f.Fuzz(func(t *testing.T, n int, s string) {
+		if n < 1 || n > 1000 || !utf8.ValidString(s) {
+			return
+		}
+		got := truncate(n, s)
+		if uniseg.GraphemeClusterCount(got) > n {
+			t.Fatalf("truncate(%d, %q) = %q is too long", n, s, got)
+		}
+		if got == s {
+			return
+		}
+		kept, ok := strings.CutSuffix(got, "…")
+		trimmed := strings.TrimLeftFunc(s, unicode.IsSpace)
+		if !ok || !strings.HasPrefix(trimmed, kept) {
+			t.Fatalf("truncate(%d, %q) = %q is not a prefix and …", n, s, got)
+		}
+		for _, w := range urlWords(s) {
+			if end := len(s) - len(trimmed) + len(kept); w[0] < end && end < w[1] {
+				t.Fatalf("truncate(%d, %q) = %q cuts the URL %q", n, s, got, s[w[0]:w[1]])
+			}
+		}
+	})
+}
+
+// TestStatusRelated: the canonical post names related incidents with a
+// link and their date; their titles are escaped like everything typed.
+func TestStatusRelated(t *testing.T) {
+	set, err := Load("", zones(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := sample()
+	d.Incident.Related = []Related{
+		{ID: "2026-11-20-imap", Title: "IMAP <b>login</b> failures", URL: "https://status.example.com/incidents/2026-11-20-imap.html", StartedAt: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)},
+		{ID: "2026-11-24-imap", Title: "IMAP again", StartedAt: time.Date(2026, 11, 24, 23, 30, 0, 0, time.UTC)},
+	}
+	got := mustRender(t, set, StatusFile, d)
+	want := "  \n**Related:** [IMAP &lt;b>login&lt;/b> failures](https://status.example.com/incidents/2026-11-20-imap.html) (2026-11-20), IMAP again (2026-11-25)\n"
+	if !strings.Contains(got, want) {
+		t.Errorf("status post lacks %q:\n%s", want, got)
+	}
+	html, err := Markdown(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(html, `<strong>Related:</strong> <a href="https://status.example.com/incidents/2026-11-20-imap.html">IMAP &lt;b&gt;login&lt;/b&gt; failures</a> (2026-11-20)`) {
+		t.Errorf("HTML:\n%s", html)
+	}
+	if strings.Contains(html, "<b>") {
+		t.Error("a related title's tag is live")
 	}
 }

@@ -17,9 +17,11 @@ func (a *app) newListCmd() *cobra.Command {
 		Use:   "list",
 		Short: "List open incidents (--all: every one), newest first",
 		Long: `List incidents, newest first: id, status, title, age, and time since the last
-public update. With --json, print an array of objects with the fields id, title,
-status, severity, services, accounts, started_at, opened_at, resolved_at,
-last_public_update, updates, undelivered (times in RFC 3339, UTC).`,
+public update, marked "stale" when that is longer than monitoring_max (default
+24h): close the incident or update it. With --json, print an array of objects
+with the fields id, title, status, severity, services, accounts, started_at,
+opened_at, resolved_at, last_public_update, status_since, updates, undelivered
+(times in RFC 3339, UTC).`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			rb, err := a.runbook()
@@ -69,6 +71,9 @@ last_public_update, updates, undelivered (times in RFC 3339, UTC).`,
 				}
 				if len(s.Alerts) > 0 && s.Open() {
 					last += " · " + a.alertingSummary(s, now)
+				}
+				if _, stale := rb.Stale(s, now); stale {
+					last += " (stale: close or update)"
 				}
 				age := templates.Duration(now.Sub(s.StartedAt))
 				if !s.Open() {

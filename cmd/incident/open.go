@@ -15,6 +15,7 @@ func (a *app) newOpenCmd() *cobra.Command {
 		services  []string
 		severity  string
 		startedAt string
+		related   []string
 	)
 	c := &cobra.Command{
 		Use:   "open",
@@ -22,9 +23,13 @@ func (a *app) newOpenCmd() *cobra.Command {
 		Long: `Open an incident: publish an [Investigating] update to the status page and a link
 to it on every other channel, then walk the open checklist.
 
-At a terminal the checklist asks for what is missing. With --no-input, or when
-stdin is not a terminal, flags are the answers: --title and --message are
-required, and --yes publishes without the confirm step.
+At a terminal the checklist asks for what is missing, and whether the incident
+recurs one resolved in the last 14 days on one of the same services. With
+--no-input, or when stdin is not a terminal, flags are the answers: --title and
+--message are required, and --yes publishes without the confirm step. --related
+links an earlier incident: every status post then says "Related: <title>
+(date)" with a link, and the RFO says it is a recurrence. (An incident back
+within hours is the same one: ` + "`incident reopen ID`" + `.)
 ` + exitStatusHelp,
 		Example: `  incident open --title "IMAP/POP login failures" --service imap \
       --message "We are investigating reports of IMAP and POP connection failures." --yes`,
@@ -38,7 +43,16 @@ required, and --yes publishes without the confirm step.
 				return err
 			}
 			d := runbook.Draft{Via: "open", Title: strings.TrimSpace(title), Services: services, Severity: severity,
-				Accounts: acc, Status: f.status, Message: strings.TrimSpace(f.message)}
+				Accounts: acc, Status: f.status, Message: strings.TrimSpace(f.message), Related: related}
+			if len(related) > 0 {
+				rb, err := a.runbook()
+				if err != nil {
+					return err
+				}
+				if err := rb.CheckRelated(related); err != nil {
+					return usageErrorf("%v", err)
+				}
+			}
 			if startedAt != "" {
 				rb, err := a.runbook()
 				if err != nil {
@@ -67,6 +81,7 @@ required, and --yes publishes without the confirm step.
 	c.Flags().StringVarP(&title, "title", "t", "", "what customers see, e.g. \"IMAP/POP login failures\"")
 	c.Flags().StringSliceVarP(&services, "service", "s", nil, "affected service id (repeatable)")
 	c.Flags().StringVar(&severity, "severity", "", "minor, major or critical")
+	c.Flags().StringSliceVar(&related, "related", nil, "an earlier incident `ID` this one recurs (repeatable; `incident list --all` shows ids)")
 	c.Flags().StringVar(&startedAt, "started-at", "", "when the problem began, if earlier than now (\"09:40\", \"2026-11-27 09:40\", RFC 3339, or \"25m ago\")")
 	return c
 }

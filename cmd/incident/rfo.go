@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -11,7 +12,9 @@ import (
 	"github.com/charmbracelet/huh"
 	"github.com/spf13/cobra"
 
+	"github.com/incident-cli/incident/checklists"
 	"github.com/incident-cli/incident/runbook"
+	"github.com/incident-cli/incident/templates"
 )
 
 // rfoFlags are the sections of an RFO given on the command line.
@@ -33,10 +36,15 @@ figures customers care about. It is its own status-page post, linked from the
 incident's post; the forum topic and social threads get a short post linking to it.
 
 At a terminal the rfo checklist walks you through it, saving a draft as you go.
-Without one, give the sections with flags or --from FILE: Markdown with the
-headings "## Summary", "## Impact", "## Root cause", "## What we did",
-"## What we are changing" and optionally "## Timeline" (lines
-"- YYYY-MM-DD HH:MM: what happened", in the runbook's first time zone).
+Without one, give the sections with flags, or the report as you wrote it with
+--from FILE: Markdown whose ## and ### sections are all kept, in order, as
+written. Headings that name a known section are recognised (Summary/Overview,
+Impact/Customer impact, Root cause/Cause, Mitigation/Resolution/What we did,
+Follow-up/Action items/Next steps/What we are changing, Timeline); text before
+the first heading, or a file without headings, is the summary. The impact
+facts, the timeline generated from the record and the communication figures
+are added where the file has none (its own "## Timeline" replaces the
+generated one); --dry-run says what became of each section.
 
 Publishing again after an edit updates the same RFO post; links are posted again
 only with --announce. ID may be left out when exactly one recently resolved
@@ -52,7 +60,7 @@ incident has no RFO yet.
 			return a.rfo(c, id, &f)
 		},
 	}
-	c.Flags().StringVar(&f.from, "from", "", "read the RFO from a Markdown `FILE` with the section headings")
+	c.Flags().StringVar(&f.from, "from", "", "read the RFO from a Markdown `FILE`: any ## and ### sections, kept as written")
 	c.Flags().StringVar(&f.summary, "summary", "", "what happened, in two or three sentences")
 	c.Flags().StringVar(&f.impact, "impact", "", "how it felt to customers (services, accounts and duration are added)")
 	c.Flags().StringVar(&f.rootCause, "root-cause", "", "why it happened")
@@ -62,6 +70,21 @@ incident has no RFO yet.
 	c.Flags().BoolVarP(&f.yes, "yes", "y", false, "publish without the confirm step")
 	c.Flags().BoolVar(&f.dryRun, "dry-run", false, "render every channel's text and publish nothing")
 	return c
+}
+
+// readRFOFile reads an RFO file, at most one byte over the limit, so
+// ParseRFO can refuse a larger one without reading it all.
+func readRFOFile(name string) (string, error) {
+	fh, err := os.Open(name)
+	if err != nil {
+		return "", usageErrorf("--from: %v", err)
+	}
+	defer fh.Close()
+	b, err := io.ReadAll(io.LimitReader(fh, runbook.MaxRFOFile+1))
+	if err != nil {
+		return "", usageErrorf("--from: %v", err)
+	}
+	return string(b), nil
 }
 
 // runRFO continues `close --rfo` with the interactive RFO walk, or tells a
@@ -86,20 +109,22 @@ func (a *app) rfo(c *cobra.Command, id string, f *rfoFlags) error {
 	a.warnUndelivered(c.ErrOrStderr(), inc)
 	t := rb.DraftRFO(inc)
 	if f.from != "" {
-		src, err := os.ReadFile(f.from)
+		src, err := readRFOFile(f.from)
 		if err != nil {
-			return usageErrorf("--from: %v", err)
+			return err
 		}
-		if t, err = rb.ParseRFO(string(src), t); err != nil {
-			return usageErrorf("%s: %v", f.from, err)
+		var notes []string
+		if t, notes, err = rb.ParseRFO(f.from, src, t); err != nil {
+			return usageErrorf("%v", err)
+		}
+		for _, n := range notes {
+			fmt.Fprintln(c.ErrOrStderr(), n)
 		}
 	}
-	for _, s := range []struct {
-		v   string
-		dst *string
-	}{{f.summary, &t.Summary}, {f.impact, &t.Impact}, {f.rootCause, &t.RootCause}, {f.mitigation, &t.Mitigation}, {f.followUp, &t.FollowUp}} {
+	for _, s := range []struct{ v, kind string }{{f.summary, templates.SectionSummary}, {f.impact, templates.SectionImpact},
+		{f.rootCause, templates.SectionRootCause}, {f.mitigation, templates.SectionMitigation}, {f.followUp, templates.SectionFollowUp}} {
 		if strings.TrimSpace(s.v) != "" {
-			*s.dst = strings.TrimSpace(s.v)
+			t.Set(s.kind, strings.TrimSpace(s.v))
 		}
 	}
 	if a.canPrompt() && f.from == "" && len(t.Missing()) > 0 {
@@ -164,13 +189,20 @@ func (w *walker) composeRFO(ctx context.Context) (string, error) {
 	t := w.rfo
 	timeline := rb.FormatTimeline(t.Timeline)
 	zone := rb.Zones[0].String()
+	hint := func(title, v string) string { // accessible prompts show neither description nor value
+		if strings.TrimSpace(v) != "" {
+			return w.forms.Hint(title, "Enter keeps the draft's")
+		}
+		return title
+	}
 	err := w.forms.Run(ctx,
 		huh.NewGroup(
-			huh.NewText().Title("Summary").Description("What happened, in two or three sentences").Value(&t.Summary).Validate(nonEmptyOr("a summary", &t.Summary)),
-			huh.NewText().Title("Impact").Description("How it felt to customers (services, accounts and duration are added)").Value(&t.Impact),
-			huh.NewText().Title("Root cause").Value(&t.RootCause).Validate(nonEmptyOr("the root cause", &t.RootCause)),
-			huh.NewText().Title("What we did").Value(&t.Mitigation).Validate(nonEmptyOr("what was done", &t.Mitigation)),
-			huh.NewText().Title("What we are changing").Description("Follow-up actions, with owners").Value(&t.FollowUp).Validate(nonEmptyOr("the follow-up", &t.FollowUp)),
+			huh.NewText().Title(hint("Summary", t.Summary)).Description("What happened, in two or three sentences").Value(&t.Summary).Validate(nonEmptyOr("a summary", &t.Summary)),
+			huh.NewText().Title(w.forms.Hint("Impact", "optional: services, accounts and duration are added; "+checklists.Keeps(draftOrEmpty(t.Impact)))).
+				Description("How it felt to customers (services, accounts and duration are added)").Value(&t.Impact),
+			huh.NewText().Title(hint("Root cause", t.RootCause)).Value(&t.RootCause).Validate(nonEmptyOr("the root cause", &t.RootCause)),
+			huh.NewText().Title(hint("What we did", t.Mitigation)).Value(&t.Mitigation).Validate(nonEmptyOr("what was done", &t.Mitigation)),
+			huh.NewText().Title(hint("What we are changing", t.FollowUp)).Description("Follow-up actions, with owners").Value(&t.FollowUp).Validate(nonEmptyOr("the follow-up", &t.FollowUp)),
 		),
 		huh.NewGroup(huh.NewText().Title(timelineTitle(w.forms.Accessible)).Lines(12).
 			Description("Generated from the record; edit, drop or add lines \"- YYYY-MM-DD HH:MM: text\" ("+zone+")").
@@ -225,6 +257,14 @@ func (a *app) resolveResolvedID(args []string) (string, error) {
 		return cands[0], nil
 	}
 	return "", usageErrorf("name the incident: %d recently resolved incidents have no RFO yet (`incident list --all` shows them)", len(cands))
+}
+
+// draftOrEmpty is "the draft's" for a section the draft has.
+func draftOrEmpty(v string) string {
+	if strings.TrimSpace(v) == "" {
+		return ""
+	}
+	return "the draft's"
 }
 
 func timelineTitle(accessible bool) string {

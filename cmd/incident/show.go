@@ -16,9 +16,18 @@ import (
 // showJSON is `incident show --json`: a stable schema (fields are only added).
 type showJSON struct {
 	runbook.Summary
-	Updates []updateJSON `json:"update_log"`
-	Notes   []entryJSON  `json:"notes"`
-	Steps   []entryJSON  `json:"steps"`
+	Related []relatedJSON `json:"related"`
+	Updates []updateJSON  `json:"update_log"`
+	Notes   []entryJSON   `json:"notes"`
+	Steps   []entryJSON   `json:"steps"`
+}
+
+// relatedJSON is an earlier incident this one recurs.
+type relatedJSON struct {
+	ID        string    `json:"id"`
+	Title     string    `json:"title"`
+	URL       string    `json:"url,omitempty"`
+	StartedAt time.Time `json:"started_at,omitzero"`
 }
 
 type updateJSON struct {
@@ -61,7 +70,9 @@ func (a *app) newShowCmd() *cobra.Command {
 		Long: `Show an incident's timeline in the runbook's time zones: every public update with
 its delivery per channel (URL or error), checklist steps and private notes. ID may
 be left out when exactly one incident is open. With --json, print the incident's
-summary fields (as in ` + "`list --json`" + `) plus update_log, notes and steps.`,
+summary fields (as in ` + "`list --json`" + `) plus related (id, title, url,
+started_at of each earlier incident this one recurs), update_log, notes and
+steps.`,
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: a.completeIncidents(false),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -85,7 +96,10 @@ summary fields (as in ` + "`list --json`" + `) plus update_log, notes and steps.
 }
 
 func (a *app) showJSON(w io.Writer, inc *runbook.Incident) error {
-	out := showJSON{Summary: runbook.Summarize(inc), Updates: []updateJSON{}, Notes: []entryJSON{}, Steps: []entryJSON{}}
+	out := showJSON{Summary: runbook.Summarize(inc), Related: []relatedJSON{}, Updates: []updateJSON{}, Notes: []entryJSON{}, Steps: []entryJSON{}}
+	for _, r := range a.rb.Related(inc) {
+		out.Related = append(out.Related, relatedJSON{ID: r.ID, Title: r.Title, URL: r.URL, StartedAt: r.StartedAt})
+	}
 	for _, u := range inc.Updates {
 		uj := updateJSON{Number: u.Number, RFO: u.RFO, Status: u.Event.Status, Message: u.Event.Message, At: u.Event.At,
 			By: u.Event.By, Host: u.Event.Host, Deliveries: []deliveryJSON{}}
@@ -136,6 +150,13 @@ func (a *app) showText(w io.Writer, inc *runbook.Incident) {
 			}
 			fmt.Fprintf(w, "  alert %s: fired %s, %s\n", clean(al.Label()), a.when(al.FiredAt), state)
 		}
+	}
+	for _, r := range rb.Related(inc) {
+		when := ""
+		if !r.StartedAt.IsZero() {
+			when = ", " + r.StartedAt.In(rb.Zones[0]).Format("2006-01-02")
+		}
+		fmt.Fprintln(w, strings.TrimSpace(fmt.Sprintf("related: %s (%s%s) %s", r.Title, r.ID, when, r.URL)))
 	}
 	if due, ok := rb.UpdateDue(inc); ok {
 		if by := rb.Overdue(inc, rb.Now()); by > 0 {

@@ -21,12 +21,16 @@ type statusEntry struct {
 	Due         time.Time `json:"next_update_due"`
 	Overdue     bool      `json:"overdue"`
 	OverdueBy   string    `json:"overdue_by,omitempty"`
+	Stale       bool      `json:"stale"`               // no public update for longer than monitoring_max
+	StaleFor    string    `json:"stale_for,omitempty"` // how long it has been in its status: "3 days"
 	Undelivered int       `json:"undelivered"`
 	// Alerts: a triggered incident nobody acknowledged is critical
 	// whatever its cadence says.
 	Alerting   string    `json:"alerting,omitempty"` // "alerting since 12:03 (nodeping: IMAP check), auto-post in 7 min"
 	Unacked    bool      `json:"unacknowledged,omitempty"`
 	AutoPostAt time.Time `json:"auto_post_at,omitzero"`
+
+	inStatus time.Duration
 }
 
 // dueSoon is when a Nagios check warns before an update is due.
@@ -42,9 +46,13 @@ func (a *app) newStatusCmd() *cobra.Command {
 Exit status 0 when no update is overdue, 4 when one is. With --nagios, print one
 Nagios/Check_MK plugin line and exit 0 (OK), 1 (WARNING: an update is due within
 5 minutes, or a post is undelivered) or 2 (CRITICAL: an update is overdue), so
-monitoring alerts when customer communication is late. With --json, print
+monitoring alerts when customer communication is late. An incident with no
+public update for longer than monitoring_max (incident.toml, default 24h),
+whatever its status, is stale: "monitoring for 3 days: close it or update
+it", a WARNING for --nagios (CRITICAL stays CRITICAL). With --json, print
 {"open": [...], "overdue": N} where each entry has id, title, status,
-last_public_update, next_update_due, overdue, overdue_by, undelivered.`,
+last_public_update, next_update_due, overdue, overdue_by, stale, stale_for,
+undelivered.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			rb, err := a.runbook()
@@ -65,7 +73,7 @@ last_public_update, next_update_due, overdue, overdue_by, undelivered.`,
 			}
 			now := rb.Now()
 			var entries []statusEntry
-			overdue, soon, undelivered, unacked := 0, 0, 0, 0
+			overdue, soon, undelivered, unacked, stale := 0, 0, 0, 0, 0
 			for _, s := range sums {
 				if !s.Open() {
 					continue
@@ -89,11 +97,15 @@ last_public_update, next_update_due, overdue, overdue_by, undelivered.`,
 				if s.Undelivered > 0 {
 					undelivered++
 				}
+				if in, ok := rb.Stale(s, now); ok {
+					e.Stale, e.StaleFor, e.inStatus = true, runbook.LongDuration(in), in
+					stale++
+				}
 				entries = append(entries, e)
 			}
 			switch {
 			case nagios:
-				return nagiosLine(c, entries, overdue, soon, undelivered, unacked)
+				return nagiosLine(c, entries, overdue, soon, undelivered, unacked, stale)
 			case asJSON:
 				if entries == nil {
 					entries = []statusEntry{}
@@ -120,6 +132,9 @@ last_public_update, next_update_due, overdue, overdue_by, undelivered.`,
 					} else {
 						fmt.Fprintf(c.OutOrStdout(), "  next update due %s, in %s\n", a.clock(e.Due), templates.Duration(e.Due.Sub(now)))
 					}
+					if e.Stale {
+						fmt.Fprintf(c.OutOrStdout(), "  %s (`incident close %s` or `incident update %s`)\n", runbook.StaleText(e.Status, e.inStatus), e.ID, e.ID)
+					}
 					if e.Undelivered > 0 {
 						fmt.Fprintf(c.OutOrStdout(), "  %d undelivered post(s): run `incident retry %s`\n", e.Undelivered, e.ID)
 					}
@@ -136,9 +151,9 @@ last_public_update, next_update_due, overdue, overdue_by, undelivered.`,
 	return c
 }
 
-func nagiosLine(c *cobra.Command, entries []statusEntry, overdue, soon, undelivered, unacked int) error {
-	perf := fmt.Sprintf("| open=%d overdue=%d undelivered=%d unacknowledged=%d", len(entries), overdue, undelivered, unacked)
-	var ids, alerting []string
+func nagiosLine(c *cobra.Command, entries []statusEntry, overdue, soon, undelivered, unacked, stale int) error {
+	perf := fmt.Sprintf("| open=%d overdue=%d undelivered=%d unacknowledged=%d stale=%d", len(entries), overdue, undelivered, unacked, stale)
+	var ids, alerting, stales []string
 	for _, e := range entries {
 		if e.Overdue {
 			ids = append(ids, line(e.ID)+" by "+e.OverdueBy)
@@ -146,6 +161,13 @@ func nagiosLine(c *cobra.Command, entries []statusEntry, overdue, soon, undelive
 		if e.Unacked {
 			alerting = append(alerting, e.ID+" "+e.Alerting)
 		}
+		if e.Stale {
+			stales = append(stales, e.ID+" "+e.Status+" for "+e.StaleFor)
+		}
+	}
+	staleText := ""
+	if len(stales) > 0 {
+		staleText = strings.Join(stales, ", ") + ": close it or update it "
 	}
 	out := c.OutOrStdout()
 	switch {
@@ -153,8 +175,16 @@ func nagiosLine(c *cobra.Command, entries []statusEntry, overdue, soon, undelive
 		fmt.Fprintf(out, "INCIDENT CRITICAL - alert not acknowledged: %s %s\n", clean(strings.Join(alerting, "; ")), perf)
 		return exitCode(2)
 	case overdue > 0:
-		fmt.Fprintf(out, "INCIDENT CRITICAL - customer update overdue: %s %s\n", strings.Join(ids, ", "), perf)
+		if staleText != "" {
+			staleText = "; " + staleText
+		} else {
+			staleText = " "
+		}
+		fmt.Fprintf(out, "INCIDENT CRITICAL - customer update overdue: %s%s%s\n", strings.Join(ids, ", "), staleText, perf)
 		return exitCode(2)
+	case stale > 0:
+		fmt.Fprintf(out, "INCIDENT WARNING - %s%s\n", staleText, perf)
+		return exitCode(1)
 	case soon > 0 || undelivered > 0:
 		fmt.Fprintf(out, "INCIDENT WARNING - %d update(s) due within %s, %d incident(s) with undelivered posts %s\n", soon, templates.Duration(dueSoon), undelivered, perf)
 		return exitCode(1)

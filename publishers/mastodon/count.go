@@ -6,6 +6,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/rivo/uniseg"
+
+	"github.com/incident-cli/incident/publishers"
 )
 
 // This file mirrors Mastodon's StatusLengthValidator (app/validators/
@@ -16,8 +18,8 @@ import (
 // twitter-text's URL grammar is large (a list of 1,500 top-level domains,
 // balanced parentheses, non-ASCII domains). The counter below recognises a
 // strict subset of it exactly, and where it cannot be sure it errs high:
-//   - a URL it recognises (http(s), ASCII host ending in a well-known
-//     top-level domain, at a place twitter-text accepts one, no dot earlier
+//   - a URL it recognises (http(s), ASCII host ending in one of twitter-text's
+//     top-level domains, at a place twitter-text accepts one, no dot earlier
 //     in the word, at most 4096 characters) counts as the placeholder, its
 //     end never beyond the end twitter-text finds;
 //   - anything else that starts like a URL Mastodon might see (any of
@@ -272,24 +274,14 @@ func knownHost(host string) bool {
 	return tlds[labels[len(labels)-1]]
 }
 
-// tlds are top-level domains in twitter-text's list (conformance/
-// tld_lib.yml): the country codes and the generic domains a status page is
-// likely to live under. A URL under any other counts high, never low.
+// tlds are twitter-text 3.1.0's top-level domains (publishers.GenericTLDs
+// and CountryTLDs), in lower case.
 var tlds = func() map[string]bool {
 	m := map[string]bool{}
-	for _, t := range strings.Fields(`
-		ac ad ae af ag ai al am ao aq ar as at au aw ax az ba bb bd be bf bg bh bi bj bm bn bo br bs bt bw by bz
-		ca cc cd cf cg ch ci ck cl cm cn co cr cu cv cx cy cz de dj dk dm do dz ec ee eg er es et eu fi fj fk fm
-		fo fr ga gb gd ge gf gg gh gi gl gm gn gp gq gr gs gt gu gw gy hk hm hn hr ht hu id ie il im in io iq ir
-		is it je jm jo jp ke kg kh ki km kn kp kr kw ky kz la lb lc li lk lr ls lt lu lv ly ma mc md me mg mh mk
-		ml mm mn mo mp mq mr ms mt mu mv mw mx my mz na nc ne nf ng ni nl no np nr nu nz om pa pe pf pg ph pk pl
-		pm pn pr ps pt pw py qa re ro rs ru rw sa sb sc sd se sg sh si sk sl sm sn so sr st su sv sy sz tc td tf
-		tg th tj tk tl tm tn to tr tt tv tw tz ua ug uk us uy uz va vc ve vg vi vn vu wf ws ye yt za zm zw
-		com net org info biz edu gov mil int name pro aero coop museum mobi jobs travel tel asia cat post
-		app dev page cloud online site website tech xyz email network systems services support help blog news
-		social zone live world today group company community center host hosting space store shop digital media
-		solutions software studio team tools wiki work works link click global`) {
-		m[t] = true
+	for _, list := range [][]string{publishers.GenericTLDs, publishers.CountryTLDs} {
+		for _, t := range list {
+			m[strings.ToLower(t)] = true
+		}
 	}
 	return m
 }()

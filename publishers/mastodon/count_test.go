@@ -24,6 +24,8 @@ func TestCount(t *testing.T) {
 		{"https://a.com/x?y=1&z=2.", 24},
 		{"https://a.com/x?", 24},
 		{"https://a.com:8443/x", 23},
+		{"https://status.example.community/x", 23},            // a TLD of twitter-text's whole list
+		{"https://status.runbox/x", 23 + 13},                  // Mastodon: 23 (no TLD, so not a URL); counted high
 		{"https://a.com/x(y)", 23 + 3},                        // Mastodon: 23; balanced parentheses are not followed here
 		{"http://localhost:8080/x", 23 + 13},                  // Mastodon: 23 (no known TLD, so not a URL); counted high
 		{"gemini://a.co", 13 + 13},                            // Mastodon: 23

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode/utf16"
 
 	"golang.org/x/text/unicode/norm"
 
@@ -112,17 +113,21 @@ func sameText(t timelinePost, text string) bool {
 // withoutURLs returns text, NFC-normalized, with each URL replaced by a
 // placeholder and runs of white space collapsed, and the URLs themselves.
 func withoutURLs(text string) (string, []string) {
-	rs := []rune(norm.NFC.String(text))
+	u := utf16.Encode([]rune(norm.NFC.String(text)))
 	var b strings.Builder
 	var links []string
 	i := 0
-	for _, u := range findURLs(rs) {
-		b.WriteString(string(rs[i:u.start]))
+	for _, e := range extractURLs(u) {
+		if e.start < i {
+			continue
+		}
+		end := min(e.start+e.length, len(u))
+		b.WriteString(string(utf16.Decode(u[i:e.start])))
 		b.WriteString("\x00")
-		links = append(links, string(rs[u.start:u.end]))
-		i = u.end
+		links = append(links, string(utf16.Decode(u[e.start:end])))
+		i = end
 	}
-	b.WriteString(string(rs[i:]))
+	b.WriteString(string(utf16.Decode(u[i:])))
 	return strings.Join(strings.Fields(b.String()), " "), links
 }
 

@@ -1,336 +1,374 @@
 package twitter
 
-import (
-	"strings"
-	"unicode"
-)
+import "slices"
 
-// span is a URL found in a text: runes [start, end) and what it counts.
-type span struct {
-	start, end int
-	weight     int
-}
-
-// findURLs finds the URLs X shortens to t.co, following twitter-text's
-// extractor (Regex.VALID_URL plus Extractor.extractURLsWithIndices):
+// extractURLs finds the URLs X shortens to t.co, as twitter-text 3.1.0's
+// extractUrlsWithIndices does, in UTF-16 code units. Its regular expression
+// (regexp/extractUrl.js) is
 //
-//   - a URL is preceded by the start of the text or by a character other
-//     than a-z, 0-9, @, $, # (and their full-width forms);
-//   - it has an optional http:// or https://, a host of dot-separated labels
-//     (Latin letters, digits, - and _) ending in a top-level domain, an
-//     optional port, path and query, each ending on a character twitter-text
-//     allows at the end (so a final "." or "," stays outside);
-//   - with a protocol, the label before the TLD may be any non-punctuation
-//     Unicode (http://☃.net);
-//   - without a protocol, a URL right after -, _, . or / is ignored;
-//   - a host label longer than 63 characters in its punycode form, or a URL
-//     over 4096 characters, is not a URL.
+//	(precedingChar | ^) (https?://)? domain (:port)? (/path*)? (?query)?
 //
-// twitter-text ships IANA's whole list of top-level domains; this package
-// knows the common ones (see tlds.go). A candidate whose TLD is letters we do not know might be
-// a URL to X (23) or not (its own weight), so it counts the larger of the two:
-// the count may come out a little high, never low.
-func findURLs(rs []rune) []span {
-	var out []span
-	for i := 0; i < len(rs); {
-		if !validBefore(rs, i) {
-			i++
-			continue
-		}
-		m, ok := matchURL(rs, i)
+// with domain = subdomain* domainName TLD, each label followed by a dot,
+// and TLD one of twitter-text's list followed by no [0-9a-zA-Z@+-]. The
+// function reproduces what a backtracking engine makes of it (the most
+// subdomains first, the TLDs in the list's order), then the extractor's own
+// checks: a label over 63 characters once punycode-encoded or a URL over
+// 4096 drops the match; without a protocol, the match is dropped after
+// -, _, . or /, and what counts are the ASCII domains inside it (the last
+// one taking the path); a t.co URL keeps no more than its slug. The
+// character classes are those of JavaScript's case-insensitive matching
+// (tables.go, generated from twitter-text).
+func extractURLs(u []uint16) []entity {
+	if !slices.Contains(u, '.') {
+		return nil
+	}
+	x := newScanner(u)
+	var out []entity
+	for last := 0; ; {
+		m, ok := x.next(last)
 		if !ok {
-			// A start inside the same label would find the same top-level
-			// domains (none), so skip it: this keeps the scan linear.
-			i = max(i+1, m.end)
-			continue
+			return out
 		}
-		skip := !m.proto && i > 0 && strings.ContainsRune("-_./", rs[i-1])
-		if !skip && validHost(rs, m) {
-			w := urlLength
-			if m.uncertain {
-				w = max(w, weighRunes(rs[m.start:m.end]))
+		last = m.end
+		out = x.appendURL(out, m)
+	}
+}
+
+// urlMatch is one match of the URL expression.
+type urlMatch struct {
+	before           int // the preceding character, -1 at the start of the text
+	start, end       int // the URL, protocol included
+	protocol         int // its length, 0 without one
+	domStart, domEnd int
+	path             bool // a /path took part
+}
+
+// scanner matches the URL expression in u. labelEnd[i] is the first index
+// at or after i that cannot be in a host label (a dot, a space, most
+// punctuation); underscore[i] the first '_' at or after i.
+type scanner struct {
+	u                    []uint16
+	labelEnd, underscore []int
+}
+
+func newScanner(u []uint16) *scanner {
+	x := &scanner{u: u, labelEnd: make([]int, len(u)+1), underscore: make([]int, len(u)+1)}
+	x.labelEnd[len(u)], x.underscore[len(u)] = len(u), len(u)
+	for i := len(u) - 1; i >= 0; i-- {
+		x.labelEnd[i], x.underscore[i] = i, x.underscore[i+1]
+		if c := u[i]; domainChars.has(c) || c == '-' || c == '_' {
+			x.labelEnd[i] = x.labelEnd[i+1]
+		}
+		if u[i] == '_' {
+			x.underscore[i] = i
+		}
+	}
+	return x
+}
+
+// next finds the first match starting at or after from, trying at each
+// position a preceding character, then (at 0) the start of the text.
+func (x *scanner) next(from int) (urlMatch, bool) {
+	for s := from; s <= len(x.u); s++ {
+		if s < len(x.u) && precedeChars.has(x.u[s]) {
+			if m, ok := x.urlAt(s + 1); ok {
+				m.before = s
+				return m, true
 			}
-			out = append(out, span{m.start, m.end, w})
 		}
-		// The extractor's regular expression takes one preceding character
-		// before the next URL, so the next one starts after it.
-		i = m.end + 1
-	}
-	return out
-}
-
-func weighRunes(rs []rune) (n int) {
-	for _, r := range rs {
-		n += weight(r)
-	}
-	return n
-}
-
-func validBefore(rs []rune, i int) bool {
-	if i == 0 {
-		return true
-	}
-	switch r := rs[i-1]; r {
-	case '@', '＠', '$', '#', '＃', 0xFFFE, 0xFEFF, 0xFFFF:
-		return false
-	default:
-		return !isASCIIAlnum(r)
-	}
-}
-
-type match struct {
-	start, end         int
-	hostStart, hostEnd int
-	proto, uncertain   bool
-}
-
-func matchURL(rs []rune, i int) (match, bool) {
-	m := match{start: i}
-	j := i
-	for _, p := range []string{"https://", "http://"} {
-		if hasPrefixFold(rs, i, p) {
-			m.proto = true
-			j += len(p)
-			break
-		}
-	}
-	end, uncertain, ok := matchHost(rs, j, m.proto)
-	if !ok {
-		if end > j && !m.proto {
-			m.end = end
-		}
-		return m, false
-	}
-	m.hostStart, m.hostEnd, m.uncertain = j, end, uncertain
-	if end+1 < len(rs) && rs[end] == ':' && isDigit(rs[end+1]) {
-		end += 2
-		for end < len(rs) && isDigit(rs[end]) {
-			end++
-		}
-	}
-	if end < len(rs) && rs[end] == '/' {
-		end = scanPath(rs, end)
-	}
-	if end < len(rs) && rs[end] == '?' {
-		end = scanQuery(rs, end)
-	}
-	if m.proto {
-		// t.co links take no more path than their own.
-		for _, p := range []string{"https://t.co/", "http://t.co/"} {
-			if hasPrefixFold(rs[:end], i, p) {
-				k := i + len(p)
-				for k < end && isASCIIAlnum(rs[k]) {
-					k++
-				}
-				if k > i+len(p) {
-					end = k
-				}
+		if s == 0 {
+			if m, ok := x.urlAt(0); ok {
+				m.before = -1
+				return m, true
 			}
 		}
 	}
-	m.end = end
-	return m, true
+	return urlMatch{}, false
 }
 
-// tldKind says what follows the last label of a host.
-type tldKind int
-
-const (
-	noTLD     tldKind = iota
-	plausible         // letters, but not a TLD we know
-	knownTLD
-)
-
-// maxLabels bounds the labels of a host (DNS allows 127), which keeps the
-// scan of a text like "a.a.a.a…" linear.
-const maxLabels = 127
-
-// matchHost matches the host starting at j and returns where it ends.
-// Hosts with a known TLD win over those with a plausible one, and longer
-// hosts over shorter ones, as the regular expression's order does. When no
-// host matches, end may point past j: no start before it can match either.
-func matchHost(rs []rune, j int, proto bool) (end int, uncertain, ok bool) {
-	var labels [][2]int // dot-terminated labels
-	for k := j; len(labels) < maxLabels; k++ {
-		s := k
-		for k < len(rs) && (isURLChar(rs[k]) || rs[k] == '-' || rs[k] == '_') {
-			k++
-		}
-		if k == s || k >= len(rs) || rs[k] != '.' {
-			if len(labels) == 0 {
-				end = k // no start inside this run can find a label either
+// urlAt matches a URL starting at p: with a protocol if one is there and a
+// domain follows it, else without.
+func (x *scanner) urlAt(p int) (urlMatch, bool) {
+	m := urlMatch{start: p}
+	for _, proto := range []string{"https://", "http://"} {
+		if asciiPrefixFold(x.u, p, proto) {
+			if end, ok := x.domainAt(p + len(proto)); ok {
+				m.protocol, m.domStart, m.domEnd = len(proto), p+len(proto), end
+				return x.tail(m), true
 			}
 			break
 		}
-		labels = append(labels, [2]int{s, k})
 	}
-	knownEnd, plausibleEnd := -1, -1
-	anyTLD := false
-	subOK := true // labels before t-1 are valid subdomains
-	for t := 1; t <= len(labels) && subOK; t++ {
-		l := rs[labels[t-1][0]:labels[t-1][1]]
-		e, kind := matchTLD(rs, labels[t-1][1]+1, true)
-		anyTLD = anyTLD || kind != noTLD
-		if subOK && validLabel(l, false) {
-			switch kind {
-			case knownTLD:
-				knownEnd = e
-			case plausible:
-				plausibleEnd = e
-			}
-		}
-		subOK = subOK && validLabel(l, true)
+	if end, ok := x.domainAt(p); ok {
+		m.domStart, m.domEnd = p, end
+		return x.tail(m), true
 	}
-	uniKnown, uniPlausible := -1, -1
-	if proto && knownEnd < 0 {
-		// protocol + one Unicode label + TLD
-		k := j
-		for k < len(rs) && (isUnicodeHostChar(rs[k]) || rs[k] == '-') {
-			k++
-		}
-		if k > j && k < len(rs) && rs[k] == '.' && rs[j] != '-' && rs[k-1] != '-' {
-			switch e, kind := matchTLD(rs, k+1, false); kind {
-			case knownTLD:
-				uniKnown = e
-			case plausible:
-				uniPlausible = e
-			}
-		}
-	}
-	for _, c := range []struct {
-		end       int
-		uncertain bool
-	}{{knownEnd, false}, {uniKnown, false}, {plausibleEnd, true}, {uniPlausible, true}} {
-		if c.end >= 0 {
-			return c.end, c.uncertain, true
-		}
-	}
-	if len(labels) > 0 && (!anyTLD || !isURLChar(rs[labels[0][1]-1])) {
-		// Starts inside the first label see the same TLDs and the same
-		// last character of that label.
-		end = labels[0][1]
-	}
-	return end, false, false
+	return m, false
 }
 
-// matchTLD looks at the top-level domain starting at p.
-func matchTLD(rs []rune, p int, punycode bool) (int, tldKind) {
-	a := p
-	for a < len(rs) && isASCIIAlnum(rs[a]) {
-		a++
-	}
-	if a > p && a-p <= maxTLD && tlds[strings.ToLower(string(rs[p:a]))] && !tldFollower(rs, a) {
-		return a, knownTLD
-	}
-	if punycode && hasPrefixFold(rs, p, "xn--") {
-		e := p + 4
-		for e < len(rs) && (isASCIIAlnum(rs[e]) || rs[e] == '-') {
-			e++
-		}
-		if e > p+4 {
-			return e, knownTLD
-		}
-	}
-	e := p
-	for e < len(rs) && (unicode.IsLetter(rs[e]) || unicode.IsMark(rs[e])) {
-		e++
-	}
-	if e-p >= 2 && unicode.IsLetter(rs[p]) && !tldFollower(rs, e) {
-		return e, plausible
-	}
-	return p, noTLD
-}
-
-// tldFollower reports whether rs[i] may not follow a TLD (twitter-text's
-// lookahead (?=[^a-z0-9@+-]|$)).
-func tldFollower(rs []rune, i int) bool {
-	return i < len(rs) && (isASCIIAlnum(rs[i]) || rs[i] == '@' || rs[i] == '+' || rs[i] == '-')
-}
-
-// validLabel checks a host label: URL characters at both ends, - (and _ in
-// a subdomain) allowed inside.
-func validLabel(l []rune, sub bool) bool {
-	if len(l) == 0 || !isURLChar(l[0]) || !isURLChar(l[len(l)-1]) {
-		return false
-	}
-	for _, r := range l {
-		if r == '_' && !sub {
-			return false
-		}
-	}
-	return true
-}
-
-// scanPath returns the end of the path starting with the slash at i: the
-// longest run of path characters that ends on an allowed ending character
-// (or a balanced pair of parentheses), or just the slash.
-func scanPath(rs []rune, i int) int {
-	last := i + 1
-	for j := i + 1; j < len(rs); {
-		if rs[j] == '(' {
-			k := balancedParens(rs, j)
-			if k < 0 {
-				break
-			}
-			j, last = k, k
-			continue
-		}
-		if !isPathChar(rs[j]) {
+// domainAt matches subdomain* domainName TLD at q and returns its end.
+// Labels run from a dot to the next; a subdomain may hold - and _ inside,
+// the domain name only -, and both begin and end with a domain character.
+func (x *scanner) domainAt(q int) (int, bool) {
+	var labels [][2]int
+	subs := 0 // leading labels valid as subdomains
+	for k := q; k < len(x.u); {
+		e := x.labelEnd[k]
+		if e == k || e >= len(x.u) || x.u[e] != '.' {
 			break
 		}
-		j++
-		if isPathEnd(rs[j-1]) {
-			last = j
+		labels = append(labels, [2]int{k, e})
+		if subs == len(labels)-1 && domainChars.has(x.u[k]) && domainChars.has(x.u[e-1]) {
+			subs++
+		}
+		k = e + 1
+	}
+	for j := subs - 1; j >= 0; j-- { // the most subdomains first, as the greedy * tries
+		l := labels[j]
+		if x.underscore[l[0]] < l[1] {
+			continue // not a domain name
+		}
+		if end, ok := tldAt(x.u, l[1]+1); ok {
+			return end, true
 		}
 	}
-	return last
+	return 0, false
 }
 
-// balancedParens matches "(" path-chars ")" with at most one nested pair and
-// returns the index after the closing parenthesis, or -1.
-func balancedParens(rs []rune, i int) int {
-	run := func(j int) int {
-		for j < len(rs) && isPathChar(rs[j]) {
-			j++
+// tail matches the optional port, path and query after the domain.
+func (x *scanner) tail(m urlMatch) urlMatch {
+	u, i := x.u, m.domEnd
+	if i+1 < len(u) && u[i] == ':' && isDigit(u[i+1]) {
+		for i += 2; i < len(u) && isDigit(u[i]); i++ {
 		}
-		return j
 	}
-	j := run(i + 1)
-	if j > i+1 && j < len(rs) && rs[j] == ')' {
-		return j + 1
+	if i < len(u) && u[i] == '/' {
+		m.path = true
+		i = pathEnd(u, i+1)
 	}
-	if j < len(rs) && rs[j] == '(' {
-		k := run(j + 1)
-		if k > j+1 && k < len(rs) && rs[k] == ')' {
-			k = run(k + 1)
-			if k < len(rs) && rs[k] == ')' {
-				return k + 1
+	if i < len(u) && u[i] == '?' {
+		i = queryEnd(u, i)
+	}
+	m.end = i
+	return m
+}
+
+// pathEnd matches validUrlPath* from i: each repetition is the first match
+// in backtracking order of
+//
+//	pathChar* (parens pathChar*)* (pathEndChar | parens)   or   @ pathChar+ /
+//
+// and the repetitions stop at the first that fails. Nothing after the path
+// can fail, so no repetition is ever taken back.
+func pathEnd(u []uint16, i int) int {
+	for {
+		e := pathUnit(u, i)
+		if e < 0 {
+			e = atSlash(u, i)
+		}
+		if e <= i {
+			return i
+		}
+		i = e
+	}
+}
+
+func pathUnit(u []uint16, a int) int {
+	b := run(u, a, pathChars)
+	for ; b >= a; b-- {
+		if e := parensThenEnd(u, b); e >= 0 {
+			return e
+		}
+	}
+	return -1
+}
+
+// parensThenEnd matches (parens pathChar*)* (pathEndChar | parens) at b.
+func parensThenEnd(u []uint16, b int) int {
+	if p := parens(u, b); p >= 0 {
+		for c := run(u, p, pathChars); c >= p; c-- {
+			if e := parensThenEnd(u, c); e >= 0 {
+				return e
+			}
+		}
+	}
+	if b < len(u) && pathEndChars.has(u[b]) {
+		return b + 1
+	}
+	return parens(u, b)
+}
+
+// parens matches validUrlBalancedParens at b: "(" pathChar+ ")", or one
+// nested pair "(" pathChar* "(" pathChar+ ")" pathChar* ")".
+func parens(u []uint16, b int) int {
+	if b >= len(u) || u[b] != '(' {
+		return -1
+	}
+	c := run(u, b+1, pathChars)
+	if c > b+1 && c < len(u) && u[c] == ')' {
+		return c + 1
+	}
+	if c < len(u) && u[c] == '(' {
+		d := run(u, c+1, pathChars)
+		if d > c+1 && d < len(u) && u[d] == ')' {
+			if e := run(u, d+1, pathChars); e < len(u) && u[e] == ')' {
+				return e + 1
 			}
 		}
 	}
 	return -1
 }
 
-// scanQuery returns the end of the query starting with the "?" at i, or i
-// when no query character can end it (the "?" then stays outside).
-func scanQuery(rs []rune, i int) int {
-	last := i
-	for j := i + 1; j < len(rs) && (isASCIIAlnum(rs[j]) || strings.ContainsRune("!?*'();:&=+$/%#[]-_.,~|@", rs[j])); j++ {
-		if isASCIIAlnum(rs[j]) || strings.ContainsRune("-_&=#/", rs[j]) {
-			last = j + 1
+// atSlash matches "@" pathChar+ "/" at a, the longest first.
+func atSlash(u []uint16, a int) int {
+	if a >= len(u) || u[a] != '@' {
+		return -1
+	}
+	for b := run(u, a+1, pathChars) - 1; b > a+1; b-- {
+		if u[b] == '/' {
+			return b + 1
 		}
 	}
-	return last
+	return -1
 }
 
-func hasPrefixFold(rs []rune, i int, p string) bool {
-	if len(rs)-i < len(p) {
+// queryEnd matches "?" queryChar* queryEndChar at i, or returns i.
+func queryEnd(u []uint16, i int) int {
+	for b := run(u, i+1, queryChars) - 1; b > i; b-- {
+		if queryEndChars.has(u[b]) {
+			return b + 1
+		}
+	}
+	return i
+}
+
+func run(u []uint16, i int, s *unitSet) int {
+	for i < len(u) && s.has(u[i]) {
+		i++
+	}
+	return i
+}
+
+// appendURL applies extractUrlsWithIndices's checks to a match and appends
+// the URLs it yields.
+func (x *scanner) appendURL(out []entity, m urlMatch) []entity {
+	u := x.u
+	url, domain := u[m.start:m.end], u[m.domStart:m.domEnd]
+	protocol := m.protocol
+	if protocol == 0 {
+		protocol = len("https://")
+	}
+	if !validDomain(domain) || protocol+len(url) > maxURL {
+		return out
+	}
+	if m.protocol > 0 {
+		if slug, end, ok := tco(url); ok {
+			if slug > maxTcoSlug {
+				return out
+			}
+			url = url[:end]
+		}
+		return append(out, entity{m.start, len(url)})
+	}
+	if m.before >= 0 && (u[m.before] == '-' || u[m.before] == '_' || u[m.before] == '.' || u[m.before] == '/') {
+		return out
+	}
+	n := len(out)
+	from := 0
+	for _, d := range asciiDomains(domain) {
+		start := indexFrom(domain, domain[d[0]:d[1]], from)
+		from = start + d[1] - d[0]
+		out = append(out, entity{m.start + start, d[1] - d[0]})
+	}
+	if len(out) > n && m.path {
+		// The last domain takes the path: its text becomes the URL's with
+		// the whole domain replaced by it.
+		out[len(out)-1].length += len(url) - len(domain)
+	}
+	return out
+}
+
+const (
+	maxURL     = 4096 // MAX_URL_LENGTH, with the protocol (https:// when none)
+	maxTcoSlug = 40
+	maxLabel   = 63 // a DNS label, punycode-encoded
+)
+
+// validDomain is twitter-text's idna.toAscii: a domain starting "xn--" must
+// hold an ASCII domain, and every label must be 1 to 63 characters long
+// once encoded by punycode.js's toASCII.
+func validDomain(d []uint16) bool {
+	if asciiPrefix(d, 0, "xn--") && len(asciiDomains(d)) == 0 {
 		return false
 	}
-	for k, c := range []byte(p) {
-		if unicode.ToLower(rs[i+k]) != rune(c) {
-			return false
+	start := 0
+	for i := 0; i <= len(d); i++ {
+		if i == len(d) || d[i] == '.' {
+			if n := toASCIILen(d[start:i]); n < 1 || n > maxLabel {
+				return false
+			}
+			start = i + 1
 		}
 	}
 	return true
+}
+
+// tco matches ^https?://t.co/slug(?query)? and returns the slug's length
+// and the match's end.
+func tco(url []uint16) (slug, end int, ok bool) {
+	p := 0
+	switch {
+	case asciiPrefixFold(url, 0, "https://t.co/"):
+		p = len("https://t.co/")
+	case asciiPrefixFold(url, 0, "http://t.co/"):
+		p = len("http://t.co/")
+	default:
+		return 0, 0, false
+	}
+	e := p
+	for e < len(url) && isASCIIAlnum(url[e]) {
+		e++
+	}
+	if e == p {
+		return 0, 0, false
+	}
+	slug = e - p
+	if e < len(url) && url[e] == '?' {
+		e = queryEnd(url, e)
+	}
+	return slug, e, true
+}
+
+// asciiDomains returns every match of validAsciiDomain in d: ASCII (and
+// Latin-accented) labels, each followed by a dot, then a TLD.
+func asciiDomains(d []uint16) [][2]int {
+	var out [][2]int
+	for s := 0; s < len(d); {
+		end, ok := asciiDomainAt(d, s)
+		if !ok {
+			s++
+			continue
+		}
+		out = append(out, [2]int{s, end})
+		s = end
+	}
+	return out
+}
+
+func asciiDomainAt(d []uint16, s int) (int, bool) {
+	var dots []int
+	for k := s; ; {
+		e := run(d, k, asciiDomainChars)
+		if e == k || e >= len(d) || d[e] != '.' {
+			break
+		}
+		dots = append(dots, e)
+		k = e + 1
+	}
+	for j := len(dots) - 1; j >= 0; j-- {
+		if end, ok := tldAt(d, dots[j]+1); ok {
+			return end, true
+		}
+	}
+	return 0, false
 }
