@@ -274,7 +274,11 @@ func (s *Store) readEvents(dir string) ([]Event, error) {
 	for _, n := range names {
 		p := filepath.Join(dir, n)
 		var e Event
-		if _, err := toml.DecodeFile(p, &e); err != nil {
+		b, err := os.ReadFile(p)
+		if err == nil {
+			err = decodeEvent(b, &e)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("%s: %v; the event file is damaged: restore it from git or a backup, or move it out of the folder", p, err)
 		}
 		e.ID = strings.TrimSuffix(n, ".toml")
