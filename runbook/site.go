@@ -1,20 +1,41 @@
 package runbook
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
+	"sort"
 	"sync"
 
 	"github.com/incident-cli/incident/publishers/static"
 )
 
-// BuildSite renders the whole static status page from every incident's
-// record, on every core. It returns the number of incident pages written.
+// BuildSite renders the static status page from every incident's record,
+// on every core. It renders only the incidents whose record changed since
+// the last build of the site (their event files' names and sizes, see
+// Store.Digest), when the last build's manifest in the state directory is
+// there and was made by the same program from the same templates and
+// config; otherwise, as for a fresh clone, it renders everything. The
+// record stays the only source of truth: without the manifest the result
+// is the same. It returns the number of incident pages on the site.
+//
+// It reads event files directly, never through the store's cache: a build
+// of 2,000 incidents would otherwise write 2,000 cache files it never
+// reads again.
 func (r *Runbook) BuildSite(s *static.Publisher) (int, error) {
 	ids, err := r.Store.IDs()
 	if err != nil {
 		return 0, err
 	}
-	b, err := s.NewBuilder()
+	st := &Store{Dir: r.Store.Dir}
+	b, err := s.NewIncrementalBuilder(r.siteVersion(), func(id string) (static.Page, error) {
+		pg, _, err := r.page(st, id)
+		return pg, err
+	})
 	if err != nil {
 		return 0, err
 	}
@@ -30,9 +51,23 @@ func (r *Runbook) BuildSite(s *static.Publisher) (int, error) {
 		go func() {
 			defer wg.Done()
 			for id := range work {
-				pg, ok, err := r.page(id)
-				if err == nil && ok {
+				key, err := st.Digest(id)
+				if err == nil && b.Unchanged(id, key) {
+					continue
+				}
+				pg, ok, err := r.page(st, id)
+				switch {
+				case errors.Is(err, ErrUnknownIncident):
+					// A folder with no event in it (an open killed
+					// between making it and writing its first event) is
+					// no incident.
+					b.Skip(id)
+					err = nil
+				case err != nil:
+				case ok:
 					err = b.Add(pg)
+				default:
+					b.Skip(id)
 				}
 				if err != nil {
 					fail(err)
@@ -49,12 +84,47 @@ func (r *Runbook) BuildSite(s *static.Publisher) (int, error) {
 		b.Abort()
 		return 0, failure
 	}
-	return b.Pages(), b.Finish()
+	return b.Pages() + b.Kept(), b.Finish()
+}
+
+// siteVersion names what the site's pages depend on besides the records:
+// the program (its executable's size and modification time, which any
+// rebuild or upgrade changes), the runbook's config and its template
+// overrides. "" (no incremental build) when the program cannot be found.
+func (r *Runbook) siteVersion() string {
+	h := sha256.New()
+	exe, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	st, err := os.Stat(exe)
+	if err != nil {
+		return ""
+	}
+	fmt.Fprintf(h, "program %s %d %d\n", exe, st.Size(), st.ModTime().UnixNano())
+	files := []string{}
+	if r.ConfigFile != "" {
+		files = append(files, r.ConfigFile)
+	}
+	if dir := r.TemplatesDir(); dir != "" {
+		t, _ := filepath.Glob(filepath.Join(dir, "*.tmpl"))
+		sort.Strings(t)
+		files = append(files, t...)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return ""
+		}
+		fmt.Fprintf(h, "file %s %d\n", f, len(b))
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // page renders one incident's status post (and RFO) for the static site.
-func (r *Runbook) page(id string) (static.Page, bool, error) {
-	inc, err := r.Store.Load(id)
+func (r *Runbook) page(st *Store, id string) (static.Page, bool, error) {
+	inc, err := st.Load(id)
 	if err != nil {
 		return static.Page{}, false, err
 	}

@@ -20,7 +20,7 @@ var siteIncidents = flag.Int("site.n", 300, "incidents (of 10 updates) Benchmark
 //	go tool pprof -top runbook.test cpu.out
 func BenchmarkBuildSite(b *testing.B) {
 	dir := b.TempDir()
-	rb, err := benchdata.Runbook(filepath.Join(dir, "rb"), filepath.Join(dir, "state"))
+	rb, err := benchdata.Runbook(filepath.Join(dir, "rb"), filepath.Join(dir, "state"), nil)
 	if err != nil {
 		b.Fatal(err)
 	}

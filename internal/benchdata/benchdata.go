@@ -23,8 +23,8 @@ var Base = time.Date(2020, 1, 1, 8, 0, 0, 0, time.UTC)
 
 // Runbook makes a runbook in dir (incident init's scaffold, static status
 // page) unless one is there, and returns it opened with its state in
-// stateDir.
-func Runbook(dir, stateDir string) (*runbook.Runbook, error) {
+// stateDir and now as its clock (time.Now when nil).
+func Runbook(dir, stateDir string, now func() time.Time) (*runbook.Runbook, error) {
 	if _, err := os.Stat(filepath.Join(dir, runbook.ConfigFile)); err != nil {
 		if _, err := runbook.Init(dir, false); err != nil {
 			return nil, err
@@ -34,7 +34,7 @@ func Runbook(dir, stateDir string) (*runbook.Runbook, error) {
 	if err != nil {
 		return nil, err
 	}
-	return runbook.Open(loc, runbook.Options{StateDir: stateDir})
+	return runbook.Open(loc, runbook.Options{StateDir: stateDir, Now: now})
 }
 
 // Generate writes n resolved incidents of updates updates each into rb's
@@ -75,17 +75,24 @@ func Generate(rb *runbook.Runbook, n, updates int) error {
 // store's rule that a process's events never go back in time applies within
 // the incident only and every incident keeps its own times.
 func one(rb *runbook.Runbook, page *static.Publisher, i, updates int) error {
+	_, err := Incident(rb, page, i, updates)
+	return err
+}
+
+// Incident writes generated incident number i (resolved, of updates
+// updates, starting 19 hours after number i-1) and returns its id.
+func Incident(rb *runbook.Runbook, page *static.Publisher, i, updates int) (string, error) {
 	st := &runbook.Store{Dir: rb.Store.Dir}
 	at := Base.Add(time.Duration(i) * 19 * time.Hour)
 	title := fmt.Sprintf("IMAP/POP login failures %d", i)
 	id, err := st.Create(title, at)
 	if err != nil {
-		return err
+		return "", err
 	}
 	acc := 100 + i
 	if err := st.Append(id, &runbook.Event{Kind: runbook.KindOpened, At: at, By: "alice", Host: "laptop", Title: title,
 		Services: []string{"imap"}, Severity: "major", Accounts: &acc}); err != nil {
-		return err
+		return "", err
 	}
 	statuses := []string{runbook.Investigating, runbook.Identified, runbook.Monitoring}
 	url := page.URLFor(id, publishers.KindUpdate)
@@ -99,13 +106,13 @@ func one(rb *runbook.Runbook, page *static.Publisher, i, updates int) error {
 			Message:  fmt.Sprintf("Update %d: we are working on the IMAP servers; logins may fail for some customers.", u+1),
 			Channels: []string{rb.StatusPage.Name}}
 		if err := st.Append(id, &upd); err != nil {
-			return err
+			return "", err
 		}
 		d := runbook.Event{Kind: runbook.KindDelivered, At: t.Add(time.Second), By: "alice", Host: "laptop", Update: upd.ID,
 			Channel: rb.StatusPage.Name, Receipt: &publishers.Receipt{ID: "incidents/" + id + ".html", URL: url, At: t.Add(time.Second)}}
 		if err := st.Append(id, &d); err != nil {
-			return err
+			return "", err
 		}
 	}
-	return nil
+	return id, nil
 }

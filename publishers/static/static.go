@@ -54,6 +54,7 @@ type Publisher struct {
 	services []publishers.Service
 	now      func() time.Time
 	when     func(time.Time) string
+	stateDir string // where incremental builds keep their manifest ("" for none)
 }
 
 // New builds the static status page from its config.
@@ -83,7 +84,7 @@ func New(cfg toml.Primitive, md toml.MetaData, env publishers.Env) (publishers.P
 		when = func(t time.Time) string { return t.UTC().Format("Mon 2 Jan 2006 15:04 UTC") }
 	}
 	return &Publisher{dir: dir, baseURL: strings.TrimRight(c.BaseURL, "/"), gitPush: c.GitPush,
-		org: env.Organization, services: env.Services, now: now, when: when}, nil
+		org: env.Organization, services: env.Services, now: now, when: when, stateDir: env.StateDir}, nil
 }
 
 // Dir is where the site is written.
@@ -155,12 +156,21 @@ type Page struct {
 // what is there. Incident pages go into a staging folder that replaces
 // incidents/ at Finish, so readers never see a half-built site. Add is safe
 // for concurrent use; memory stays flat however many incidents there are.
+// An incremental build (NewIncrementalBuilder) instead replaces only the
+// pages of incidents that changed, each atomically, and keeps the rest.
 type Builder struct {
 	p     *Publisher
 	stage string
 	mu    sync.Mutex
 	site  Site
 	n     int
+
+	// incremental builds (nil/zero for NewBuilder's)
+	fill func(id string) (Page, error)
+	last *manifest         // the last build's, when usable: keep what is current
+	next *manifest         // this build's
+	keys map[string]string // incident id -> its record's key, from Unchanged
+	kept int
 }
 
 // NewBuilder starts a full build.
@@ -172,32 +182,70 @@ func (p *Publisher) NewBuilder() (*Builder, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Builder{p: p, stage: stage}, nil
+	return &Builder{p: p, stage: stage, keys: map[string]string{}}, nil
 }
 
 // Add renders one incident's page (and its RFO page).
 func (b *Builder) Add(pg Page) error {
 	e := entryOf(pg.Incident, b.p.URLFor(pg.Incident.ID, publishers.KindUpdate))
-	if err := b.p.renderPage(b.stage, e.ID+".html", incidentTmpl, &pg, pg.Incident); err != nil {
+	names := []string{e.ID + ".html"}
+	if err := b.p.renderPage(b.stage, names[0], incidentTmpl, &pg, pg.Incident); err != nil {
 		return err
 	}
 	if pg.RFO != nil {
 		e.RFOURL = b.p.URLFor(e.ID, publishers.KindRFO)
-		if err := b.p.renderPage(b.stage, e.ID+"-rfo.html", rfoTmpl, pg.RFO, pg.Incident); err != nil {
+		names = append(names, e.ID+"-rfo.html")
+		if err := b.p.renderPage(b.stage, names[1], rfoTmpl, pg.RFO, pg.Incident); err != nil {
+			return err
+		}
+	}
+	if b.next != nil {
+		dir := b.stage
+		if b.last != nil {
+			if err := b.place(e.ID, names); err != nil {
+				return err
+			}
+			dir = filepath.Join(b.p.dir, "incidents")
+		}
+		if err := b.recordPages(e, dir, names); err != nil {
 			return err
 		}
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.site.Incidents = append(b.site.Incidents, e)
-	if b.n++; len(b.site.Incidents) > 4*History {
-		b.site.trim()
-	}
+	b.n++
+	b.keepEntry(e)
 	return nil
 }
 
-// Finish swaps the new pages in and writes the index, feed and status.json.
+// Finish swaps the new pages in and writes the index, feed and status.json
+// (and, for an incremental build, removes the pages of incidents gone from
+// the record and writes the manifest for the next build).
 func (b *Builder) Finish() error {
+	if b.last != nil {
+		if err := b.finishIncremental(); err != nil {
+			return err
+		}
+		if err := b.fillShown(); err != nil {
+			return err
+		}
+	} else if err := b.swap(); err != nil {
+		return err
+	}
+	b.site.trim()
+	if err := b.p.writeSite(&b.site); err != nil {
+		return err
+	}
+	if b.next == nil {
+		b.p.removeManifest()
+		return nil
+	}
+	b.recordShown()
+	return b.p.writeManifest(b.next)
+}
+
+// swap replaces incidents/ with the staging folder of a full build.
+func (b *Builder) swap() error {
 	live := filepath.Join(b.p.dir, "incidents")
 	old := ""
 	if _, err := os.Stat(live); err == nil {
@@ -215,14 +263,14 @@ func (b *Builder) Finish() error {
 	if old != "" {
 		_ = os.RemoveAll(old)
 	}
-	b.site.trim()
-	return b.p.writeSite(&b.site)
+	return nil
 }
 
 // Abort removes the staging folder of a failed build.
 func (b *Builder) Abort() { _ = os.RemoveAll(b.stage) }
 
-// Pages returns how many incident pages were added.
+// Pages returns how many incidents were added (rendered) in this build;
+// Kept says how many an incremental build kept unchanged.
 func (b *Builder) Pages() int { return b.n }
 
 func (p *Publisher) readSummary() (*Site, error) {
