@@ -184,7 +184,7 @@ func (r *Runbook) Publish(ctx context.Context, id string, d Draft, opt PublishOp
 	}
 	inc = Fold(id, append(events, upd))
 	res.Incident, res.Update = inc, inc.Updates[len(inc.Updates)-1]
-	res.Channels = r.deliver(ctx, inc, res.Update, opt)
+	res.Channels = r.deliver(freshDeliveries(ctx, inc, res.Update), inc, res.Update, opt)
 	if inc, err = r.Store.Load(id); err == nil {
 		res.Incident = inc
 		res.Update = inc.Updates[len(inc.Updates)-1]
@@ -442,6 +442,7 @@ func (r *Runbook) attempt(ctx context.Context, ch *Channel, post publishers.Post
 		}
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.Timeout)
 		var rec publishers.Receipt
+		post.Fresh = n == 1 && isFresh(ctx, post.Key) // no earlier attempt can have left a twin
 		rec, err = ch.Pub.Publish(actx, post)
 		timedOut := actx.Err() == context.DeadlineExceeded
 		cancel()
@@ -465,6 +466,21 @@ func (r *Runbook) attempt(ctx context.Context, ch *Channel, post publishers.Post
 			return rec, n, err
 		}
 	}
+}
+
+// freshKey marks the context of Publish's deliveries with the update this
+// process has just recorded: the first attempt at each of its deliveries is
+// Post.Fresh. Deliveries of any other update, and every delivery in Retry,
+// are not.
+type freshKey struct{}
+
+func freshDeliveries(ctx context.Context, inc *Incident, u *Update) context.Context {
+	return context.WithValue(ctx, freshKey{}, key(inc, u, &Channel{})) // "incident/update/": the keys' prefix
+}
+
+func isFresh(ctx context.Context, postKey string) bool {
+	prefix, _ := ctx.Value(freshKey{}).(string)
+	return prefix != "" && strings.HasPrefix(postKey, prefix)
 }
 
 func backoff(p RetryPolicy, n int) time.Duration {

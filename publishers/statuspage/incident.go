@@ -56,12 +56,14 @@ func (c *channel) create(ctx context.Context, p publishers.Post) (publishers.Rec
 	if err := checkLengths(op, p.Title, p.Text); err != nil {
 		return publishers.Receipt{}, err
 	}
-	found, err := c.find(ctx, p.Title, p.Incident.ID)
-	if err != nil {
-		return publishers.Receipt{}, err
-	}
-	if found != nil {
-		return c.receipt(*found, "", "update"), nil
+	if !p.Fresh { // an earlier attempt may have created it
+		found, err := c.find(ctx, p.Title, p.Incident.ID)
+		if err != nil {
+			return publishers.Receipt{}, err
+		}
+		if found != nil {
+			return c.receipt(*found, "", "update"), nil
+		}
 	}
 	ids, comps := c.components(p.Incident)
 	req := incidentRequest{Incident: incidentFields{
@@ -97,12 +99,14 @@ func (c *channel) update(ctx context.Context, p publishers.Post) (publishers.Rec
 	if err != nil {
 		return publishers.Receipt{}, err
 	}
-	var cur incident
-	if _, err := c.client.Do(ctx, "read incident", http.MethodGet, u, nil, &cur); err != nil {
-		return publishers.Receipt{}, err
-	}
-	if applied(cur, p.Incident.Status, body, at) {
-		return c.receipt(cur, p.Thread.URL, "update"), nil
+	if !p.Fresh { // an earlier attempt may have posted this update
+		var cur incident
+		if _, err := c.client.Do(ctx, "read incident", http.MethodGet, u, nil, &cur); err != nil {
+			return publishers.Receipt{}, err
+		}
+		if applied(cur, p.Incident.Status, body, at) {
+			return c.receipt(cur, p.Thread.URL, "update"), nil
+		}
 	}
 	ids, comps := c.components(p.Incident)
 	req := incidentRequest{Incident: incidentFields{

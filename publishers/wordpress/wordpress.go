@@ -11,8 +11,11 @@
 // ("<id>" for the status post, "<id>-rfo" for the RFO). Before creating a post,
 // Publish looks the slug up (GET /wp/v2/posts?slug=...&status=any) and, when
 // a post already exists (an earlier attempt whose answer was lost), returns
-// that post instead of creating a second one. Edits are idempotent by nature.
-// The guarantee holds as long as nobody else creates a post with that slug.
+// that post instead of creating a second one. The look-up is skipped on a
+// Fresh post (the first attempt at a delivery just recorded: no earlier
+// attempt exists), so a first publish is one round trip. Edits are
+// idempotent by nature. The guarantee holds as long as nobody else creates a
+// post with that slug.
 //
 // Permalinks depend on the site's settings, so this channel is not a
 // publishers.Locator: the link channels wait for the post's real link.
@@ -173,12 +176,14 @@ func rfoParent(p publishers.Post) *publishers.Receipt {
 }
 
 func (c *channel) create(ctx context.Context, op, slug string, p publishers.Post, kind string) (publishers.Receipt, error) {
-	found, err := c.lookup(ctx, "look up post "+slug, slug)
-	if err != nil {
-		return publishers.Receipt{}, err
-	}
-	if found != nil {
-		return c.receipt(*found, kind), nil
+	if !p.Fresh {
+		found, err := c.lookup(ctx, "look up post "+slug, slug)
+		if err != nil {
+			return publishers.Receipt{}, err
+		}
+		if found != nil {
+			return c.receipt(*found, kind), nil
+		}
 	}
 	body := postBody{
 		Title:      title(p),
