@@ -5,10 +5,13 @@
 # Discourse, Mastodon and a webhook receiver, SIGKILLs it at a random moment,
 # runs `incident retry`, and requires every update on every service exactly
 # once, nothing undelivered, and a record that loads. `go test ./...` runs 50.
+# Then TestCrashBetweenSendAndReceipt: on each service in turn the fake stores
+# the first attempt's post and holds the answer, the binary is killed right
+# then, and retry must not post it again.
 #
 #	bench/crash.sh            # 500 trials
 #	bench/crash.sh 2000       # as many as you like
 set -euo pipefail
 cd "$(dirname "$0")/.."
 trials=${1:-500}
-exec go test ./cmd/incident -run '^TestCrashThenRetry$' -count=1 -v -timeout 60m -crash.trials="$trials"
+exec go test ./cmd/incident -run '^(TestCrashThenRetry|TestCrashBetweenSendAndReceipt)$' -count=1 -v -timeout 60m -crash.trials="$trials"

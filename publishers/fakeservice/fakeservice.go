@@ -43,6 +43,11 @@ const (
 	// closes the connection without an answer: the client never learns that
 	// its post landed (a lost answer).
 	Drop
+	// Hold lets the service handle the request (a post is stored), says so
+	// on the fault's Held channel, then holds the answer until the client
+	// gives up or the server closes: a crash test kills the client in that
+	// moment, between send and receipt.
+	Hold
 )
 
 // Always makes a fault apply to every matching request until Clear.
@@ -62,6 +67,9 @@ type Fault struct {
 	// does: a leak test checks that nothing of them is shown or recorded.
 	EchoAuth bool
 	Times    int // how many matching requests it applies to; Always for every one
+	// Held, for Hold, receives "METHOD /path" once the request was handled
+	// and its answer is being held (a send that would block is dropped).
+	Held chan<- string
 }
 
 func (f *Fault) matches(r *http.Request) bool {
@@ -305,6 +313,20 @@ func (f *Faults) Handler(service http.HandlerFunc) http.Handler {
 			rec := &recorder{header: http.Header{}}
 			service(rec, r)
 			panic(http.ErrAbortHandler) // the post is stored; the client never hears of it
+		case Hold:
+			rec := &recorder{header: http.Header{}}
+			service(rec, r)
+			if x.Held != nil {
+				select {
+				case x.Held <- r.Method + " " + r.URL.Path:
+				default:
+				}
+			}
+			select {
+			case <-r.Context().Done():
+			case <-f.closed:
+			}
+			panic(http.ErrAbortHandler) // the post is stored; no answer ever comes
 		}
 	})
 }
