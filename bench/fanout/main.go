@@ -110,7 +110,9 @@ func main() {
 		}
 		return strings.Join(parts, "; ")
 	}
-	rt := func(d time.Duration) string { return fmt.Sprintf("%.2f round trips (%s)", float64(d)/float64(*delay), d.Round(time.Millisecond)) }
+	rt := func(d time.Duration) string {
+		return fmt.Sprintf("%.2f round trips (%s)", float64(d)/float64(*delay), d.Round(time.Millisecond))
+	}
 
 	before := seen()
 	first := run("open", "--title", "First ever incident", "--service", "imap", "--message", "Investigating.", "--yes")
