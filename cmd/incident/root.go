@@ -179,8 +179,9 @@ holding incident.toml, else $XDG_CONFIG_HOME/incident, else the built-in default
 	root.AddCommand(
 		a.newInitCmd(), a.newOpenCmd(), a.newUpdateCmd(), a.newCloseCmd(), a.newReopenCmd(),
 		a.newRFOCmd(), a.newNoteCmd(), a.newListCmd(), a.newShowCmd(), a.newStatusCmd(), a.newRetryCmd(),
-		a.newDoctorCmd(), a.newSiteCmd(), a.newSyncCmd(), a.newVersionCmd(), a.newGendocsCmd(),
+		a.newDoctorCmd(), a.newSiteCmd(), a.newSyncCmd(), a.newVersionCmd(),
 	)
+	root.AddCommand(a.devCommands()...)
 	for _, c := range root.Commands() {
 		c.Args = wrapArgs(c.Args)
 		a.completeFlags(c)
