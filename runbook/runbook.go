@@ -180,8 +180,10 @@ func Open(loc Location, opt Options) (*Runbook, error) {
 	if !loc.Embedded {
 		tdir = filepath.Join(loc.Dir, "templates")
 	}
-	if r.Templates, err = templates.Load(tdir, r.Zones); err != nil {
-		return nil, err
+	if r.Templates == nil { // buildChannels loads them, with the zones
+		if r.Templates, err = templates.Load(tdir, r.Zones); err != nil {
+			return nil, err
+		}
 	}
 	r.Store = &Store{Dir: filepath.Join(loc.Dir, "incidents"), CacheDir: opt.StateDir}
 	if cfg.Sync.Git {

@@ -150,6 +150,7 @@ func (s *Store) Append(id string, e *Event) error {
 	if err := writeAtomic(dir, e.ID+".toml", buf.Bytes()); err != nil {
 		return err
 	}
+	s.dropOpenIndex()
 	s.mu.Lock()
 	s.written = append(s.written, Written{Incident: id, ID: e.ID, Kind: e.Kind})
 	s.mu.Unlock()

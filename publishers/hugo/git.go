@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/incident-cli/incident/publishers"
@@ -135,11 +136,11 @@ func (g gitRunner) classify(op string, err error, retryable bool) error {
 	return publishers.Permanent(e)
 }
 
-var urlCredentials = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@`)
+var urlCredentials = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@`) })
 
 // redact removes credentials embedded in remote URLs (https://user:token@host).
 func redact(s string) string {
-	return urlCredentials.ReplaceAllString(s, "${1}[redacted]@")
+	return urlCredentials().ReplaceAllString(s, "${1}[redacted]@")
 }
 
 func lastLines(s string, n int) string {

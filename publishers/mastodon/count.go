@@ -2,6 +2,7 @@ package mastodon
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -269,13 +270,14 @@ func knownHost(host string) bool {
 			return false
 		}
 	}
-	return tlds[labels[len(labels)-1]]
+	return tlds()[labels[len(labels)-1]]
 }
 
 // tlds are top-level domains in twitter-text's list (conformance/
 // tld_lib.yml): the country codes and the generic domains a status page is
-// likely to live under. A URL under any other counts high, never low.
-var tlds = func() map[string]bool {
+// likely to live under. A URL under any other counts high, never low. The
+// set is built at first use, not when the program starts.
+var tlds = sync.OnceValue(func() map[string]bool {
 	m := map[string]bool{}
 	for _, t := range strings.Fields(`
 		ac ad ae af ag ai al am ao aq ar as at au aw ax az ba bb bd be bf bg bh bi bj bm bn bo br bs bt bw by bz
@@ -292,4 +294,4 @@ var tlds = func() map[string]bool {
 		m[t] = true
 	}
 	return m
-}()
+})

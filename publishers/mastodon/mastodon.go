@@ -79,7 +79,8 @@ type Publisher struct {
 	loaded  bool
 }
 
-var languageRE = regexp.MustCompile(`^[a-z]{2,3}(-[A-Za-z]{2,4})?$`)
+// languageRE is compiled at first use, not when the program starts.
+var languageRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]{2,3}(-[A-Za-z]{2,4})?$`) })
 
 // New builds a mastodon channel from its config table. The access token is
 // resolved at first use, not here.
@@ -101,7 +102,7 @@ func New(cfg toml.Primitive, md toml.MetaData, env publishers.Env) (publishers.P
 	default:
 		return nil, fmt.Errorf("mastodon: `visibility` %q is not one of public, unlisted, private, direct", c.Visibility)
 	}
-	if c.Language != "" && !languageRE.MatchString(c.Language) {
+	if c.Language != "" && !languageRE().MatchString(c.Language) {
 		return nil, fmt.Errorf("mastodon: `language` %q is not an ISO 639 code like \"en\" or \"de\"", c.Language)
 	}
 	u, err := publishers.CheckBaseURL(c.URL)

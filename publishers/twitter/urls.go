@@ -219,7 +219,7 @@ func matchTLD(rs []rune, p int, punycode bool) (int, tldKind) {
 	for a < len(rs) && isASCIIAlnum(rs[a]) {
 		a++
 	}
-	if a > p && a-p <= maxTLD && tlds[strings.ToLower(string(rs[p:a]))] && !tldFollower(rs, a) {
+	if a > p && a-p <= maxTLD && tlds()[strings.ToLower(string(rs[p:a]))] && !tldFollower(rs, a) {
 		return a, knownTLD
 	}
 	if punycode && hasPrefixFold(rs, p, "xn--") {
