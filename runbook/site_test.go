@@ -2,6 +2,7 @@ package runbook_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -113,6 +114,19 @@ func TestBuildSiteIncremental(t *testing.T) {
 	full := build(n)
 	if len(manifests()) != 1 {
 		t.Fatalf("manifests after a build: %v", manifests())
+	}
+	// The site-wide files show the updates' HTML (pages are added brief,
+	// and the shown ones filled in).
+	var site static.Site
+	if err := json.Unmarshal(full.content["status.json"], &site); err != nil || len(site.Incidents) != static.History {
+		t.Fatalf("status.json: %v, %d incidents", err, len(site.Incidents))
+	}
+	for _, e := range site.Incidents {
+		for _, u := range e.Updates {
+			if !strings.HasPrefix(u.HTML, "<p>") {
+				t.Fatalf("status.json: %s update %d has HTML %q", e.ID, u.Number, u.HTML)
+			}
+		}
 	}
 	again := build(n)
 	if r := rewritten(full, again); len(r) != 0 {

@@ -121,9 +121,11 @@ func (p *Publisher) removeManifest() {
 // does. Either way the result is the same as a full build's, save the
 // build time each page prints.
 //
-// fill renders an incident the caller skipped that Finish needs after all:
-// an older incident that moves onto the index, feed and status.json because
-// one shown there was removed.
+// fill returns what the index, feed and status.json show of an incident
+// whose entry Finish needs after all: a brief page's (see Page.Brief), or
+// an older kept incident's that moves onto them because one shown there
+// was removed. Only the page's Incident (with the updates' HTML) and
+// whether RFO is set are used: its pages are not written again.
 func (p *Publisher) NewIncrementalBuilder(version string, fill func(id string) (Page, error)) (*Builder, error) {
 	b, err := p.NewBuilder()
 	if err != nil {
@@ -318,6 +320,24 @@ func (b *Builder) fillShown() error {
 		}
 		b.next.Incidents[c.id].Entry = &e
 		b.site.Incidents = append(b.site.Incidents, e)
+	}
+	return nil
+}
+
+// fillBrief completes the entries the site-wide files show that were added
+// from brief pages (without the updates' HTML) through fill.
+func (b *Builder) fillBrief() error {
+	for i, e := range b.site.Incidents {
+		if !b.brief[e.ID] {
+			continue
+		}
+		pg, err := b.fill(e.ID)
+		if err != nil {
+			return err
+		}
+		full := entryOf(pg.Incident, e.URL)
+		full.RFOURL = e.RFOURL
+		b.site.Incidents[i] = full
 	}
 	return nil
 }

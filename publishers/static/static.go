@@ -150,6 +150,12 @@ type Page struct {
 	Title    string
 	HTML     string // the canonical post (status.md.tmpl) as HTML
 	RFO      *Page  // the RFO post, if any
+	// Brief says Incident.Updates carry no HTML: the incident page does
+	// not show it, and of the site-wide files (index, feed, status.json),
+	// which do, most incidents of a long history are not on. An
+	// incremental builder asks its fill for the whole page of a brief one
+	// they show (NewBuilder's refuses brief pages).
+	Brief bool
 }
 
 // Builder renders the whole site from the records, page by page, replacing
@@ -166,11 +172,12 @@ type Builder struct {
 	n     int
 
 	// incremental builds (nil/zero for NewBuilder's)
-	fill func(id string) (Page, error)
-	last *manifest         // the last build's, when usable: keep what is current
-	next *manifest         // this build's
-	keys map[string]string // incident id -> its record's key, from Unchanged
-	kept int
+	fill  func(id string) (Page, error)
+	last  *manifest         // the last build's, when usable: keep what is current
+	next  *manifest         // this build's
+	keys  map[string]string // incident id -> its record's key, from Unchanged
+	kept  int
+	brief map[string]bool // added incidents whose entry lacks the updates' HTML
 }
 
 // NewBuilder starts a full build.
@@ -182,11 +189,14 @@ func (p *Publisher) NewBuilder() (*Builder, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Builder{p: p, stage: stage, keys: map[string]string{}}, nil
+	return &Builder{p: p, stage: stage, keys: map[string]string{}, brief: map[string]bool{}}, nil
 }
 
 // Add renders one incident's page (and its RFO page).
 func (b *Builder) Add(pg Page) error {
+	if pg.Brief && b.fill == nil {
+		return fmt.Errorf("static: a brief page of %s needs a builder that can fill it in (NewIncrementalBuilder)", pg.Incident.ID)
+	}
 	e := entryOf(pg.Incident, b.p.URLFor(pg.Incident.ID, publishers.KindUpdate))
 	names := []string{e.ID + ".html"}
 	if err := b.p.renderPage(b.stage, names[0], incidentTmpl, &pg, pg.Incident); err != nil {
@@ -214,6 +224,9 @@ func (b *Builder) Add(pg Page) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.n++
+	if pg.Brief {
+		b.brief[e.ID] = true
+	}
 	b.keepEntry(e)
 	return nil
 }
@@ -233,6 +246,9 @@ func (b *Builder) Finish() error {
 		return err
 	}
 	b.site.trim()
+	if err := b.fillBrief(); err != nil {
+		return err
+	}
 	if err := b.p.writeSite(&b.site); err != nil {
 		return err
 	}
