@@ -165,7 +165,7 @@ func (r *Runbook) buildChannels(c *Config, md toml.MetaData, opt Options, file s
 	// it holds (mastodon.txt.tmpl, ...).
 	if r.Templates == nil {
 		var err error
-		if r.Templates, err = templates.Load(r.TemplatesDir(), r.Zones); err != nil {
+		if r.Templates, err = loadTemplates(r.TemplatesDir(), r.Zones, opt.LazyTemplates); err != nil {
 			return err
 		}
 	}

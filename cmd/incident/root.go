@@ -65,8 +65,11 @@ type app struct {
 	dir     string // --runbook
 	noInput bool
 	noPull  bool // shell completion: never wait for git
-	rb      *runbook.Runbook
-	loc     runbook.Location
+	// readOnly: the command only reads the records (status, list), so the
+	// templates are parsed only if something renders.
+	readOnly bool
+	rb       *runbook.Runbook
+	loc      runbook.Location
 }
 
 // exitError carries an exit code with the error to print.
@@ -216,7 +219,7 @@ func (a *app) runbook() (*runbook.Runbook, error) {
 	if err != nil {
 		return nil, &exitError{code: exitUsage, err: err}
 	}
-	rb, err := runbook.Open(loc, runbook.Options{Getenv: a.sys.Getenv, Now: a.sys.Now, UserAgent: "incident/" + versionString()})
+	rb, err := runbook.Open(loc, runbook.Options{Getenv: a.sys.Getenv, Now: a.sys.Now, UserAgent: "incident/" + versionString(), LazyTemplates: a.readOnly})
 	if err != nil {
 		return nil, err
 	}

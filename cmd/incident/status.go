@@ -41,6 +41,7 @@ monitoring alerts when customer communication is late. With --json, print
 last_public_update, next_update_due, overdue, overdue_by, undelivered.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			a.readOnly = true
 			rb, err := a.runbook()
 			if err != nil {
 				if nagios {
