@@ -51,6 +51,7 @@ func main() {
 		defer os.RemoveAll(d)
 		dir = d
 	}
+	must(os.MkdirAll(dir, 0o755))
 	bin, helloBin := filepath.Join(dir, "incident"), filepath.Join(dir, "hello")
 	must(os.WriteFile(filepath.Join(dir, "hello.go"), []byte(hello), 0o644))
 	for _, b := range [][]string{{"-o", bin, "./cmd/incident"}, {"-o", helloBin, filepath.Join(dir, "hello.go")}} {
