@@ -49,6 +49,9 @@ type Forms struct {
 
 // Run runs one form, mapping huh's abort to ErrAborted.
 func (fs Forms) Run(ctx context.Context, groups ...*huh.Group) error {
+	if !fs.Accessible {
+		askBackground()
+	}
 	f := huh.NewForm(groups...).WithAccessible(fs.Accessible).WithShowHelp(!fs.Accessible)
 	if fs.In != nil {
 		f = f.WithInput(fs.In)

@@ -22,6 +22,8 @@ import (
 // whether and when to try again. Publish must be safe to call again with the
 // same Post.Key after an attempt whose outcome is unknown: where the service
 // allows, it looks up or deduplicates by the key instead of posting twice.
+// With Post.Fresh set no such attempt exists, and a look-up made only for
+// that is skipped.
 type Publisher interface {
 	Publish(ctx context.Context, p Post) (Receipt, error)
 }
@@ -48,6 +50,16 @@ type Post struct {
 	Incident Incident // the incident as it stands with this update applied
 	Texts    map[string]string
 	// Texts holds every rendered text by template name (webhook only).
+
+	// Fresh says this is the first attempt at a delivery that this process
+	// recorded just before (a publish, not a retry): no earlier attempt can
+	// have left a twin on the service, so a channel skips the look-up it
+	// makes before creating (a WordPress slug, a Discourse external_id or
+	// reply marker, a Statuspage incident). It is false on every later
+	// attempt (the outcome of the one before may be unknown: a timeout, a
+	// dropped connection) and in `incident retry` (a killed process may
+	// have sent the post without recording the answer).
+	Fresh bool
 }
 
 // Receipt is what a channel answered for one delivered post.

@@ -168,13 +168,17 @@ func (r *Runbook) buildChannels(c *Config, md toml.MetaData, opt Options, file s
 	}
 	env := publishers.Env{Dir: r.Dir, Records: filepath.Join(r.Dir, "incidents"), StateDir: opt.StateDir, UserAgent: opt.UserAgent, HTTP: opt.HTTP,
 		Organization: c.Organization, Services: svcs, Secrets: r.Secrets, Now: opt.Now,
-		// Templates are loaded after the channels: the call reads them then.
 		When: func(t time.Time) string { return r.Templates.When(t) }}
 	statusPages, links := ChannelTypes()
 	names := map[string]bool{}
-	// Which per-type templates exist (mastodon.txt.tmpl, ...): the set is
-	// parsed again, with the zones, once the channels are built.
-	tset, terr := templates.Load(r.TemplatesDir(), nil)
+	// The template set, parsed once: channels take the per-type templates
+	// it holds (mastodon.txt.tmpl, ...).
+	if r.Templates == nil {
+		var err error
+		if r.Templates, err = loadTemplates(r.TemplatesDir(), r.Zones, opt.LazyTemplates); err != nil {
+			return err
+		}
+	}
 	build := func(md toml.MetaData, prim toml.Primitive, where string, wantStatus bool) (*Channel, error) {
 		var tn typeAndName
 		if err := md.PrimitiveDecode(prim, &tn); err != nil {
@@ -226,7 +230,7 @@ func (r *Runbook) buildChannels(c *Config, md toml.MetaData, opt Options, file s
 			ch.Template = tpl.Template
 			if ch.Template == "" {
 				ch.Template = t.template
-				if terr == nil && tset.Has(tn.Type+".txt.tmpl") {
+				if r.Templates.Has(tn.Type + ".txt.tmpl") {
 					ch.Template = tn.Type + ".txt.tmpl"
 				}
 			}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/BurntSushi/toml"
@@ -113,11 +114,14 @@ func decodeConfig(path string) (*Config, toml.MetaData, []byte, error) {
 	return &c, md, src, nil
 }
 
-var lineRE = regexp.MustCompile(`^toml: line (\d+)(?: \(last key "([^"]*)"\))?: (.*)$`)
+// lineRE is compiled at first use (an error), not when the program starts.
+var lineRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^toml: line (\d+)(?: \(last key "([^"]*)"\))?: (.*)$`)
+})
 
 // typeError turns BurntSushi's "toml: line 3 (last key ...): ..." into a ConfigError.
 func typeError(path string, err error) error {
-	m := lineRE.FindStringSubmatch(err.Error())
+	m := lineRE().FindStringSubmatch(err.Error())
 	if m == nil {
 		return &ConfigError{File: path, Msg: strings.TrimPrefix(err.Error(), "toml: ")}
 	}

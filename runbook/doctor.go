@@ -89,14 +89,13 @@ func (r *Runbook) Doctor(ctx context.Context, online bool) []Check {
 // secret run anything.
 func (r *Runbook) permissionCheck() []Check {
 	st, err := os.Stat(r.ConfigFile)
-	if err != nil || len(r.secretRefs()) == 0 {
+	// The mode first: every command checks, and reading the secret
+	// references means parsing the config once more.
+	if err != nil || st.Mode().Perm()&0o022 == 0 || len(r.secretRefs()) == 0 {
 		return nil
 	}
-	if st.Mode().Perm()&0o022 != 0 {
-		return []Check{{What: "config permissions", OK: false,
-			Info: fmt.Sprintf("%s is writable by group or others (%v) and holds secret references: run `chmod go-w %s`", r.ConfigFile, st.Mode().Perm(), r.ConfigFile)}}
-	}
-	return nil
+	return []Check{{What: "config permissions", OK: false,
+		Info: fmt.Sprintf("%s is writable by group or others (%v) and holds secret references: run `chmod go-w %s`", r.ConfigFile, st.Mode().Perm(), r.ConfigFile)}}
 }
 
 // PermissionWarning is the one-line warning commands print, or "".

@@ -212,7 +212,7 @@ func (r *Runbook) Publish(ctx context.Context, id string, d Draft, opt PublishOp
 		return nil, err
 	}
 	res.Incident, res.Update = inc, inc.update(upd.ID)
-	res.Channels = r.deliver(ctx, inc, res.Update, opt)
+	res.Channels = r.deliver(freshDeliveries(ctx, inc, res.Update), inc, res.Update, opt)
 	if inc, err = r.Store.LoadFresh(id); err == nil {
 		res.Incident, res.Update = inc, inc.update(upd.ID)
 	}
@@ -591,6 +591,7 @@ func (r *Runbook) attempt(ctx context.Context, ch *Channel, post publishers.Post
 		}
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.Timeout)
 		var rec publishers.Receipt
+		post.Fresh = n == 1 && isFresh(ctx, post.Key) // no earlier attempt can have left a twin
 		rec, err = ch.Pub.Publish(actx, post)
 		timedOut := actx.Err() == context.DeadlineExceeded
 		cancel()

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/BurntSushi/toml"
+	toml2 "github.com/pelletier/go-toml/v2"
 )
 
 // MaxEventFile is the largest event file the store writes or reads. An
@@ -47,7 +47,7 @@ func decodeEventFile(path string) (Event, error) {
 	if err := checkEventShape(src); err != nil {
 		return e, fmt.Errorf("%s: %v, which no event of this tool is: it did not come from incident; move it out of the folder", path, err)
 	}
-	if _, err := toml.Decode(string(src), &e); err != nil {
+	if err := decodeEvent(src, &e); err != nil {
 		return e, fmt.Errorf("%s: %v; the event file is damaged: restore it from git or a backup, or move it out of the folder", path, err)
 	}
 	return e, nil
@@ -182,4 +182,24 @@ func skipString(src []byte, i int) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// decodeEvent decodes the content of one event file into e.
+//
+// Event files are written with BurntSushi/toml's encoder (Store.Append) and
+// read with github.com/pelletier/go-toml/v2, which decodes them several
+// times faster: a site build reads every event file on record (42,000 for
+// 2,000 incidents of 10 updates). The two agree on everything the encoder
+// writes, old records included (TestEventFilesBothDecoders); BurntSushi
+// stays for incident.toml, whose strict keys and line-and-column errors
+// users see. Unknown keys are ignored, as before, so a record written by a
+// newer version still loads.
+func decodeEvent(src []byte, e *Event) error {
+	err := toml2.Unmarshal(src, e)
+	var de *toml2.DecodeError
+	if errors.As(err, &de) {
+		line, col := de.Position()
+		return fmt.Errorf("line %d, column %d: %v", line, col, de)
+	}
+	return err
 }

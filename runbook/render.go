@@ -165,6 +165,16 @@ func (r *Runbook) renderAll(inc *Incident, u *Update, url string) ([]Rendered, e
 
 // postIncident converts an incident for channels.
 func (r *Runbook) postIncident(inc *Incident) publishers.Incident {
+	pi := r.briefIncident(inc)
+	for i := range pi.Updates {
+		pi.Updates[i].HTML, _ = templates.Markdown(pi.Updates[i].Message)
+		pi.Updates[i].Markdown = templates.MarkdownText(pi.Updates[i].Message)
+	}
+	return pi
+}
+
+// briefIncident is postIncident without the updates' HTML.
+func (r *Runbook) briefIncident(inc *Incident) publishers.Incident {
 	pi := publishers.Incident{ID: inc.ID, Title: inc.Title, Status: inc.Status, Severity: inc.Severity,
 		Accounts: inc.Accounts, StartedAt: inc.StartedAt, OpenedAt: inc.OpenedAt, ResolvedAt: inc.ResolvedAt,
 		States: map[string]string{}}
@@ -174,9 +184,8 @@ func (r *Runbook) postIncident(inc *Incident) publishers.Incident {
 	}
 	pi.Related = r.Related(inc)
 	for _, u := range inc.PublicUpdates() {
-		h, _ := templates.Markdown(u.Event.Message)
 		pi.Updates = append(pi.Updates, publishers.Update{Number: u.Number, Status: u.Event.Status,
-			Message: u.Event.Message, Markdown: templates.MarkdownText(u.Event.Message), HTML: h, At: u.Event.At, Author: u.Event.By, States: u.States})
+			Message: u.Event.Message, At: u.Event.At, Author: u.Event.By, States: u.States})
 	}
 	return pi
 }

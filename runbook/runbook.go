@@ -59,6 +59,11 @@ type Options struct {
 	HTTP      *http.Client        // a client with a 30s timeout when nil
 	UserAgent string              // "incident/VERSION"
 	StateDir  string              // the user's state dir for this runbook; StateDir, created and checked, when ""; used as given otherwise (tests)
+	// LazyTemplates parses the templates at their first use instead of in
+	// Open: for commands that only read the records (status, list), which
+	// then never pay for it. A template that does not parse is reported by
+	// the first command that renders.
+	LazyTemplates bool
 }
 
 // Location says where a runbook is: a directory with incident.toml, or the
@@ -180,8 +185,10 @@ func Open(loc Location, opt Options) (*Runbook, error) {
 	if !loc.Embedded {
 		tdir = filepath.Join(loc.Dir, "templates")
 	}
-	if r.Templates, err = templates.Load(tdir, r.Zones); err != nil {
-		return nil, err
+	if r.Templates == nil { // buildChannels loads them, with the zones
+		if r.Templates, err = loadTemplates(tdir, r.Zones, opt.LazyTemplates); err != nil {
+			return nil, err
+		}
 	}
 	r.Store = &Store{Dir: filepath.Join(loc.Dir, "incidents"), CacheDir: opt.StateDir, Unique: cfg.Sync.Git}
 	r.connectSite()
@@ -203,6 +210,13 @@ func Open(loc Location, opt Options) (*Runbook, error) {
 	}
 	r.Host, _ = os.Hostname()
 	return r, nil
+}
+
+func loadTemplates(dir string, zones []*time.Location, lazy bool) (*templates.Set, error) {
+	if lazy {
+		return templates.LoadLazy(dir, zones)
+	}
+	return templates.Load(dir, zones)
 }
 
 // Now is the runbook's clock.

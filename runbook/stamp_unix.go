@@ -14,7 +14,9 @@ import (
 // folder with cp -a or rsync -a, or unpacking a backup, keeps the
 // modification time but always changes the status-change time (no tool can
 // set it) or the inode, so the cache sees the change. It returns the
-// stamp's time part too: the newest of the two times, for cacheStamp.
+// stamp's time part too, for cacheStamp: the modification time, which
+// every change by this tool or git moves to now (the status-change time
+// cannot be set back, so a test or a restore could never age it).
 func folderStamp(fi fs.FileInfo) (stamp int64, newest time.Time) {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {
@@ -29,9 +31,5 @@ func folderStamp(fi fs.FileInfo) (stamp int64, newest time.Time) {
 		}
 	}
 	h.Write(b[:])
-	newest = fi.ModTime()
-	if ctime.After(newest) {
-		newest = ctime
-	}
-	return int64(h.Sum64() &^ (1 << 63)), newest
+	return int64(h.Sum64() &^ (1 << 63)), fi.ModTime()
 }

@@ -240,6 +240,7 @@ func (s *Store) stamp(e *Event, newest time.Time) {
 }
 
 func (s *Store) wrote(id string, e *Event) {
+	s.dropOpenIndex()
 	s.mu.Lock()
 	s.written = append(s.written, Written{Incident: id, ID: e.ID, Kind: e.Kind})
 	s.mu.Unlock()

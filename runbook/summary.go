@@ -6,8 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -100,7 +100,7 @@ type cachedSummary struct {
 	Summary Summary `json:"summary"`
 }
 
-const summaryCacheVersion = 7 // 5: alerts, 6: spans, 7: status_since
+const summaryCacheVersion = 8 // 5: alerts, 6: spans, 7: status_since, 8: the open index of incidents folders
 
 // Summaries returns every incident's summary, newest first, reading only the
 // incidents that changed since the cache was written.
@@ -187,7 +187,7 @@ func (r *Runbook) Summaries() ([]Summary, error) {
 			_ = writeCache(r.StateDir, "summaries.json", b)
 		}
 	}
-	r.writeOpenIndex(ids, cache)
+	r.writeOpenIndex(cache, start)
 	sort.Slice(out, func(i, j int) bool {
 		if !out[i].OpenedAt.Equal(out[j].OpenedAt) {
 			return out[i].OpenedAt.After(out[j].OpenedAt)
@@ -198,55 +198,67 @@ func (r *Runbook) Summaries() ([]Summary, error) {
 }
 
 // openIndex is a small second cache for the commands that run every minute
-// (status) or only need open incidents: every incident's stamp, in id
-// order, and the open incidents' summaries.
+// (status) or only need open incidents: the open incidents' summaries, and
+// what tells whether it still holds. It is read without looking at the
+// other incidents: an incident's folder changes only when an event file
+// arrives, and a resolved incident changes what status shows only by
+// becoming open again, which a new event file in it does. So the index
+// holds while
+//   - the incidents/ folder has the same modification time (no incident
+//     added or removed),
+//   - each open incident's folder has (no event added to it),
+//   - the git index has, when the runbook is in a git work tree (no pull,
+//     merge or checkout brought event files in),
+//   - and this machine wrote no event since (Store.Append removes it).
+//
+// An event file put into a resolved incident's folder by hand, outside
+// git and the tool, shows after the next of those changes, or at once in
+// `incident list --all`, which checks every folder.
 type openIndex struct {
 	Version int       `json:"version"`
-	IDs     []string  `json:"ids"`
-	Stamps  []int64   `json:"stamps"`
-	Open    []Summary `json:"open"`
+	Dir     int64     `json:"dir"`    // incidents/ folder's stamp (see cacheStamp)
+	Git     int64     `json:"git"`    // the git index's stamp; 0 outside git
+	Open    []Summary `json:"open"`   // the open incidents
+	Stamps  []int64   `json:"stamps"` // their folders' stamps, in the order of Open
 }
 
-func (r *Runbook) writeOpenIndex(ids []string, cache summaryCache) {
-	idx := openIndex{Version: summaryCacheVersion, IDs: ids, Stamps: make([]int64, len(ids)), Open: []Summary{}}
-	for i, id := range ids {
-		c := cache.Entries[id]
-		idx.Stamps[i] = c.Stamp
+// openIndexFile is the index's name in the state directory.
+const openIndexFile = "open.json"
+
+func (r *Runbook) writeOpenIndex(cache summaryCache, start time.Time) {
+	st, err := os.Stat(r.Store.Dir)
+	if err != nil {
+		return
+	}
+	ds, dn := folderStamp(st)
+	idx := openIndex{Version: summaryCacheVersion, Dir: cacheStamp(ds, dn, start), Git: gitStamp(r.Dir, start), Open: []Summary{}}
+	if idx.Dir == 0 {
+		return // the folder changed just now: the index could not tell a change within the same clock tick
+	}
+	ids := make([]string, 0, len(cache.Entries))
+	for id, c := range cache.Entries {
 		if c.Summary.Open() {
-			idx.Open = append(idx.Open, c.Summary)
+			ids = append(ids, id)
 		}
 	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		c := cache.Entries[id]
+		idx.Open = append(idx.Open, c.Summary)
+		idx.Stamps = append(idx.Stamps, c.Stamp)
+	}
 	if b, err := json.Marshal(idx); err == nil && os.MkdirAll(r.StateDir, 0o700) == nil {
-		_ = writeCache(r.StateDir, "open.json", b)
+		_ = writeCache(r.StateDir, openIndexFile, b)
 	}
 }
 
 // OpenSummaries returns the open incidents' summaries, newest first. While
-// no incident changed since the index was written it reads one small file
-// and stats each incident folder; otherwise it falls back to Summaries.
+// the open index holds (see openIndex) it reads that one small file and
+// stats the incidents folder, the git index and each open incident's
+// folder; otherwise it falls back to Summaries, which writes the index.
 func (r *Runbook) OpenSummaries() ([]Summary, error) {
-	ids, err := r.Store.IDs()
-	if err != nil {
-		return nil, err
-	}
-	var idx openIndex
-	if b, err := os.ReadFile(filepath.Join(r.StateDir, "open.json")); err == nil && json.Unmarshal(b, &idx) == nil &&
-		idx.Version == summaryCacheVersion && slices.Equal(idx.IDs, ids) {
-		fresh := true
-		for i, id := range ids {
-			st, err := os.Stat(filepath.Join(r.Store.Dir, id))
-			if err != nil || idx.Stamps[i] == 0 {
-				fresh = false
-				break
-			}
-			if stamp, _ := folderStamp(st); stamp != idx.Stamps[i] {
-				fresh = false
-				break
-			}
-		}
-		if fresh {
-			return idx.Open, nil
-		}
+	if open, ok := r.readOpenIndex(); ok {
+		return open, nil
 	}
 	all, err := r.Summaries()
 	if err != nil {
@@ -259,4 +271,82 @@ func (r *Runbook) OpenSummaries() ([]Summary, error) {
 		}
 	}
 	return open, nil
+}
+
+func (r *Runbook) readOpenIndex() ([]Summary, bool) {
+	var idx openIndex
+	b, err := os.ReadFile(filepath.Join(r.StateDir, openIndexFile))
+	if err != nil || json.Unmarshal(b, &idx) != nil || idx.Version != summaryCacheVersion || len(idx.Stamps) != len(idx.Open) || idx.Dir == 0 {
+		return nil, false
+	}
+	st, err := os.Stat(r.Store.Dir)
+	if err != nil || gitStamp(r.Dir, time.Time{}) != idx.Git {
+		return nil, false
+	}
+	if stamp, _ := folderStamp(st); stamp != idx.Dir {
+		return nil, false
+	}
+	for i, s := range idx.Open {
+		st, err := os.Stat(filepath.Join(r.Store.Dir, s.ID))
+		if err != nil || idx.Stamps[i] == 0 {
+			return nil, false
+		}
+		if stamp, _ := folderStamp(st); stamp != idx.Stamps[i] {
+			return nil, false
+		}
+	}
+	sort.Slice(idx.Open, func(i, j int) bool {
+		if !idx.Open[i].OpenedAt.Equal(idx.Open[j].OpenedAt) {
+			return idx.Open[i].OpenedAt.After(idx.Open[j].OpenedAt)
+		}
+		return idx.Open[i].ID > idx.Open[j].ID
+	})
+	return idx.Open, true
+}
+
+// dropOpenIndex removes the open index: this process wrote an event, which
+// may reopen a resolved incident (see openIndex).
+func (s *Store) dropOpenIndex() {
+	if s.CacheDir != "" {
+		_ = os.Remove(filepath.Join(s.CacheDir, openIndexFile))
+	}
+}
+
+// gitStamp is the stamp of the git index of the work tree holding dir:
+// git rewrites it whenever a pull, merge or checkout changes the work tree.
+// 0 outside a work tree; -1 when its time is too recent to trust (see
+// cacheStamp; start zero: when reading, the time as it is).
+func gitStamp(dir string, start time.Time) int64 {
+	for d := dir; ; {
+		dotgit := filepath.Join(d, ".git")
+		if fi, err := os.Stat(dotgit); err == nil {
+			index := filepath.Join(dotgit, "index")
+			if !fi.IsDir() { // a linked work tree or submodule: "gitdir: PATH"
+				b, err := os.ReadFile(dotgit)
+				if err != nil {
+					return -1
+				}
+				g := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(string(b)), "gitdir:"))
+				if !filepath.IsAbs(g) {
+					g = filepath.Join(d, g)
+				}
+				index = filepath.Join(g, "index")
+			}
+			st, err := os.Stat(index)
+			switch {
+			case err != nil:
+				return -1 // a repository without an index yet: every commit changes that
+			case start.IsZero():
+				return st.ModTime().UnixNano() ^ st.Size()
+			case cacheStamp(1, st.ModTime(), start) == 0:
+				return -1
+			}
+			return st.ModTime().UnixNano() ^ st.Size()
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return 0
+		}
+		d = parent
+	}
 }

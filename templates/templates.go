@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"text/template"
 	"time"
 )
@@ -44,25 +45,42 @@ func Defaults() fs.FS {
 
 // Set is a parsed set of templates: the defaults, then the runbook's overrides.
 type Set struct {
-	t       *template.Template
 	zones   []*time.Location
 	sources map[string]string // template name -> file it came from, for errors
+	files   []file            // the overrides, in name order
+
+	parse    sync.Once
+	t        *template.Template
+	parseErr error
 }
+
+// file is an override read from the runbook's templates/ folder.
+type file struct{ path, text string }
 
 // Load parses the embedded defaults and then every *.tmpl in dir (which may
 // be "" or missing). zones are the runbook's time zones, primary first.
 func Load(dir string, zones []*time.Location) (*Set, error) {
+	s, err := LoadLazy(dir, zones)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Check(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// LoadLazy is Load for a command that may never render: the override files
+// are read now, but the set is parsed at its first use (Render, Check, or
+// Has of a name no file has). A template that does not parse is then
+// reported there.
+func LoadLazy(dir string, zones []*time.Location) (*Set, error) {
 	if len(zones) == 0 {
 		zones = []*time.Location{time.UTC}
 	}
 	s := &Set{zones: zones, sources: map[string]string{}}
-	s.t = template.New("").Option("missingkey=error").Funcs(s.funcs())
 	entries, _ := fs.ReadDir(defaults, "defaults")
 	for _, e := range entries {
-		b, _ := fs.ReadFile(defaults, "defaults/"+e.Name())
-		if _, err := s.t.New(e.Name()).Parse(string(b)); err != nil {
-			return nil, fmt.Errorf("embedded template %s: %w", e.Name(), err)
-		}
 		s.sources[e.Name()] = "(built-in) " + e.Name()
 	}
 	if dir == "" {
@@ -78,23 +96,53 @@ func Load(dir string, zones []*time.Location) (*Set, error) {
 		if err != nil {
 			return nil, err
 		}
-		name := filepath.Base(f)
-		if _, err := s.t.New(name).Parse(string(b)); err != nil {
-			return nil, fmt.Errorf("%s: %s; fix the template or delete it to use the built-in one", f, cleanTemplateErr(err))
-		}
-		s.sources[name] = f
+		s.files = append(s.files, file{f, string(b)})
+		s.sources[filepath.Base(f)] = f
 	}
 	return s, nil
 }
 
-// Has reports whether a template of that name exists (built in or overridden).
-func (s *Set) Has(name string) bool { return s.t.Lookup(name) != nil }
+// Check parses the set (once) and returns the first template that does not
+// parse, naming its file and line.
+func (s *Set) Check() error {
+	s.parse.Do(func() {
+		t := template.New("").Option("missingkey=error").Funcs(s.funcs())
+		entries, _ := fs.ReadDir(defaults, "defaults")
+		for _, e := range entries {
+			b, _ := fs.ReadFile(defaults, "defaults/"+e.Name())
+			if _, err := t.New(e.Name()).Parse(string(b)); err != nil {
+				s.parseErr = fmt.Errorf("embedded template %s: %w", e.Name(), err)
+				return
+			}
+		}
+		for _, f := range s.files {
+			if _, err := t.New(filepath.Base(f.path)).Parse(f.text); err != nil {
+				s.parseErr = fmt.Errorf("%s: %s; fix the template or delete it to use the built-in one", f.path, cleanTemplateErr(err))
+				return
+			}
+		}
+		s.t = t
+	})
+	return s.parseErr
+}
+
+// Has reports whether a template of that name exists (built in or
+// overridden): a file of that name, else (parsing the set) a {{define}}.
+func (s *Set) Has(name string) bool {
+	if _, ok := s.sources[name]; ok {
+		return true
+	}
+	return s.Check() == nil && s.t.Lookup(name) != nil
+}
 
 // Source says which file a template came from.
 func (s *Set) Source(name string) string { return s.sources[name] }
 
 // Render executes one template. Its error names the file and line.
 func (s *Set) Render(name string, data *Data) (string, error) {
+	if err := s.Check(); err != nil {
+		return "", err
+	}
 	t := s.t.Lookup(name)
 	if t == nil {
 		return "", fmt.Errorf("template %s does not exist", name)

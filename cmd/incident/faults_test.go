@@ -81,11 +81,12 @@ func matrixCases() []matrixCase {
 		default:
 			cs = append(cs, matrixCase{fault: "malformed", service: svc, exit: exitOK})
 		}
-		// The credentials are refused (revoked): not retried.
+		// The credentials are refused (revoked): not retried. The first
+		// request is the create: a fresh delivery looks nothing up first.
 		msg := map[string]string{
-			"wordpress": "look up the bot's user: 401 Unauthorized: The provided password is an invalid application password. [incorrect_password] (check the credentials in the environment variable WP_APP_PASSWORD)",
+			"wordpress": "create post: 401 Unauthorized: The provided password is an invalid application password. [incorrect_password] (check the credentials in the environment variable WP_APP_PASSWORD)",
 			// Discourse answers an invalid key with 403, not 401.
-			"discourse": "look up topic: 403 Forbidden: You are not permitted to view the requested resource. The API username or key is invalid. (the account lacks a permission, or the credentials in the environment variable DISCOURSE_API_KEY are wrong)",
+			"discourse": "create topic: 403 Forbidden: You are not permitted to view the requested resource. The API username or key is invalid. (the account lacks a permission, or the credentials in the environment variable DISCOURSE_API_KEY are wrong)",
 			"mastodon":  "post status: 401 Unauthorized: The access token is invalid (check the credentials in the environment variable MASTODON_TOKEN)",
 			"webhook":   "post webhook: 401 Unauthorized: missing or invalid bearer token (check the credentials in the channel's headers)",
 		}[svc]

@@ -1,3 +1,5 @@
+//go:build gendocs
+
 package main
 
 import (
@@ -8,6 +10,15 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
 )
+
+// The gendocs command is built only with the build tag gendocs (`go run
+// -tags gendocs ./cmd/incident gendocs DIR`, as .goreleaser.yaml does): the
+// man page generator (cobra/doc, go-md2man, blackfriday, yaml) would
+// otherwise be in every binary, and its package initialisation in every
+// command's start.
+
+// devCommands are the commands of a gendocs build.
+func (a *app) devCommands() []*cobra.Command { return []*cobra.Command{a.newGendocsCmd()} }
 
 // newGendocsCmd writes man pages and shell completions, for release archives
 // and packages (.goreleaser.yaml runs it). It is hidden: users get

@@ -24,6 +24,7 @@ opened_at, resolved_at, last_public_update, status_since, updates, undelivered
 (times in RFC 3339, UTC).`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			a.readOnly = true
 			rb, err := a.runbook()
 			if err != nil {
 				return err

@@ -65,8 +65,11 @@ type app struct {
 	dir     string // --runbook
 	noInput bool
 	noPull  bool // shell completion: never wait for git
-	rb      *runbook.Runbook
-	loc     runbook.Location
+	// readOnly: the command only reads the records (status, list), so the
+	// templates are parsed only if something renders.
+	readOnly bool
+	rb       *runbook.Runbook
+	loc      runbook.Location
 }
 
 // exitError carries an exit code with the error to print.
@@ -180,9 +183,10 @@ holding incident.toml, else $XDG_CONFIG_HOME/incident, else the built-in default
 	root.AddCommand(
 		a.newInitCmd(), a.newOpenCmd(), a.newUpdateCmd(), a.newCloseCmd(), a.newReopenCmd(),
 		a.newRFOCmd(), a.newNoteCmd(), a.newListCmd(), a.newShowCmd(), a.newStatusCmd(), a.newRetryCmd(),
-		a.newDoctorCmd(), a.newSiteCmd(), a.newSyncCmd(), a.newTrustCmd(), a.newVersionCmd(), a.newGendocsCmd(),
+		a.newDoctorCmd(), a.newSiteCmd(), a.newSyncCmd(), a.newTrustCmd(), a.newVersionCmd(),
 		a.newAlertCmd(), a.newServeCmd(), a.newTickCmd(), a.newAckCmd(), a.newDismissCmd(),
 	)
+	root.AddCommand(a.devCommands()...)
 	for _, c := range root.Commands() {
 		c.Args = wrapArgs(c.Args)
 		a.completeFlags(c)
@@ -230,7 +234,7 @@ func (a *app) runbook() (*runbook.Runbook, error) {
 	if err != nil {
 		return nil, &exitError{code: exitUsage, err: err}
 	}
-	rb, err := runbook.Open(loc, runbook.Options{Getenv: a.sys.Getenv, Now: a.sys.Now, UserAgent: "incident/" + versionString()})
+	rb, err := runbook.Open(loc, runbook.Options{Getenv: a.sys.Getenv, Now: a.sys.Now, UserAgent: "incident/" + versionString(), LazyTemplates: a.readOnly})
 	if err != nil {
 		return nil, err
 	}

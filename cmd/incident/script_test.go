@@ -84,11 +84,15 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/incident-cli/incident/internal/termquiet"
 )
 
 var updateScripts = flag.Bool("update", false, "rewrite the cmp golden files inside testdata/script/*.txtar")
 
 func TestMain(m *testing.M) {
+	// As main does: TERM back as it was (see internal/termquiet).
+	termquiet.Restore()
 	if os.Getenv("INCIDENT_TEST_MAIN") != "" { // the binary itself, for the terminal and crash tests
 		os.Exit(run(os.Args[1:], testSystem()))
 	}

@@ -55,6 +55,7 @@ last_public_update, next_update_due, overdue, overdue_by, stale, stale_for,
 undelivered.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			a.readOnly = true
 			rb, err := a.runbook()
 			if err != nil {
 				if nagios {

@@ -11,7 +11,9 @@
 // "<!-- incident:HASH -->" made from the key; before replying, Publish reads
 // the topic's latest posts (GET /t/{id}.json and /t/{id}/posts.json, with
 // include_raw) and returns the post by the configured user that carries the
-// marker. The marker counts towards the post's length (see Length).
+// marker. The marker counts towards the post's length (see Length). Both
+// look-ups are skipped on a Fresh post (the first attempt at a delivery just
+// recorded: no earlier attempt exists), so a first publish is one round trip.
 package discourse
 
 import (
@@ -183,23 +185,10 @@ type topic struct {
 
 func (p *Publisher) createTopic(ctx context.Context, cl *publishers.Client, in publishers.Post) (publishers.Receipt, error) {
 	ext := externalID(in.Key)
-	var t topic
-	err := p.do(ctx, cl, "look up topic", http.MethodGet, "/t/external_id/"+ext+".json", nil, &t)
-	var he *publishers.HTTPError
-	switch {
-	case err == nil && t.ID != 0:
-		// An earlier attempt created it; its answer was lost.
-		first := post{TopicID: t.ID, TopicSlug: t.Slug, PostNumber: 1}
-		if len(t.PostStream.Posts) > 0 {
-			first.ID = t.PostStream.Posts[0].ID
-		} else if len(t.PostStream.Stream) > 0 {
-			first.ID = t.PostStream.Stream[0]
+	if !in.Fresh {
+		if r, found, err := p.findTopic(ctx, cl, ext); found || err != nil {
+			return r, err
 		}
-		return p.receipt(first, false), nil
-	case err == nil:
-		return publishers.Receipt{}, errors.New("look up topic: the answer holds no topic id")
-	case !errors.As(err, &he) || he.Status != http.StatusNotFound:
-		return publishers.Receipt{}, err
 	}
 	body := map[string]any{
 		"title":       in.Title,
@@ -220,18 +209,44 @@ func (p *Publisher) createTopic(ctx context.Context, cl *publishers.Client, in p
 	return p.receipt(created, false), nil
 }
 
+// findTopic looks up the topic an earlier attempt created with external_id
+// ext; found is false when there is none (404).
+func (p *Publisher) findTopic(ctx context.Context, cl *publishers.Client, ext string) (r publishers.Receipt, found bool, err error) {
+	var t topic
+	err = p.do(ctx, cl, "look up topic", http.MethodGet, "/t/external_id/"+ext+".json", nil, &t)
+	var he *publishers.HTTPError
+	switch {
+	case err == nil && t.ID != 0:
+		// An earlier attempt created it; its answer was lost.
+		first := post{TopicID: t.ID, TopicSlug: t.Slug, PostNumber: 1}
+		if len(t.PostStream.Posts) > 0 {
+			first.ID = t.PostStream.Posts[0].ID
+		} else if len(t.PostStream.Stream) > 0 {
+			first.ID = t.PostStream.Stream[0]
+		}
+		return p.receipt(first, false), true, nil
+	case err == nil:
+		return publishers.Receipt{}, false, errors.New("look up topic: the answer holds no topic id")
+	case !errors.As(err, &he) || he.Status != http.StatusNotFound:
+		return publishers.Receipt{}, false, err
+	}
+	return publishers.Receipt{}, false, nil
+}
+
 func (p *Publisher) reply(ctx context.Context, cl *publishers.Client, in publishers.Post) (publishers.Receipt, error) {
 	topicID, err := strconv.ParseInt(in.Thread.Meta["topic_id"], 10, 64)
 	if err != nil || topicID <= 0 {
 		return publishers.Receipt{}, publishers.Permanent(fmt.Errorf("reply: the topic's receipt (post %s) has no topic_id", in.Thread.ID))
 	}
 	slug := in.Thread.Meta["topic_slug"]
-	found, err := p.findReply(ctx, cl, topicID, marker(in.Key))
-	if err != nil {
-		return publishers.Receipt{}, err
-	}
-	if found != nil {
-		return p.receipt(fill(*found, topicID, slug), true), nil
+	if !in.Fresh {
+		found, err := p.findReply(ctx, cl, topicID, marker(in.Key))
+		if err != nil {
+			return publishers.Receipt{}, err
+		}
+		if found != nil {
+			return p.receipt(fill(*found, topicID, slug), true), nil
+		}
 	}
 	body := map[string]any{"topic_id": topicID, "raw": rawWithMarker(in.Text, in.Key)}
 	var created post

@@ -375,3 +375,51 @@ func TestEndlessAnswer(t *testing.T) {
 		t.Errorf("err = %v, want a retryable error saying the answer is too large", err)
 	}
 }
+
+// TestFreshPost: the first attempt at a delivery just recorded (Post.Fresh)
+// opens the topic, or replies, without the look-ups before: one request;
+// when its answer is lost, the next attempt (not fresh) finds the post.
+func TestFreshPost(t *testing.T) {
+	for _, reply := range []bool{false, true} {
+		t.Run(fmt.Sprintf("reply=%v", reply), func(t *testing.T) {
+			for _, lost := range []bool{false, true} {
+				f := newFakeDiscourse(t, testKey, testUser)
+				p := newPublisher(t, f, "")
+				ctx := context.Background()
+				post := publisherstest.Post(1, text(1))
+				if reply {
+					first, err := p.Publish(ctx, post)
+					if err != nil {
+						t.Fatal(err)
+					}
+					post = publisherstest.Post(2, text(2))
+					post.Key += "/2"
+					post.Thread, post.Parent = &first, &first
+				}
+				before := len(f.Requests())
+				post.Fresh = true
+				if lost {
+					f.DropAnswer(1)
+					if _, err := p.Publish(ctx, post); err == nil || !publishers.Retryable(err) {
+						t.Fatalf("lost answer: err = %v, want a retryable error", err)
+					}
+					_, held := f.Counts()
+					post.Fresh = false
+					if _, err := p.Publish(ctx, post); err != nil {
+						t.Fatal(err)
+					}
+					if _, after := f.Counts(); after != held {
+						t.Errorf("the attempt after a lost fresh one posted again: %d posts, want %d", after, held)
+					}
+					continue
+				}
+				if _, err := p.Publish(ctx, post); err != nil {
+					t.Fatal(err)
+				}
+				if got := f.Requests()[before:]; len(got) != 1 || got[0] != "POST /posts.json" {
+					t.Errorf("a fresh post made the requests %q, want only POST /posts.json", got)
+				}
+			}
+		})
+	}
+}

@@ -48,6 +48,11 @@ const (
 	// bytes were sent, so that a client without a limit fails a memory check
 	// instead of hanging its test). Nothing is stored.
 	Endless
+	// Hold lets the service handle the request (a post is stored), says so
+	// on the fault's Held channel, then holds the answer until the client
+	// gives up or the server closes: a crash test kills the client in that
+	// moment, between send and receipt.
+	Hold
 )
 
 // EndlessMax is how much an Endless answer sends at most.
@@ -70,6 +75,9 @@ type Fault struct {
 	// does: a leak test checks that nothing of them is shown or recorded.
 	EchoAuth bool
 	Times    int // how many matching requests it applies to; Always for every one
+	// Held, for Hold, receives "METHOD /path" once the request was handled
+	// and its answer is being held (a send that would block is dropped).
+	Held chan<- string
 }
 
 func (f *Fault) matches(r *http.Request) bool {
@@ -318,6 +326,20 @@ func (f *Faults) Handler(service http.HandlerFunc) http.Handler {
 			panic(http.ErrAbortHandler) // the post is stored; the client never hears of it
 		case Endless:
 			endless(w)
+		case Hold:
+			rec := &recorder{header: http.Header{}}
+			service(rec, r)
+			if x.Held != nil {
+				select {
+				case x.Held <- r.Method + " " + r.URL.Path:
+				default:
+				}
+			}
+			select {
+			case <-r.Context().Done():
+			case <-f.closed:
+			}
+			panic(http.ErrAbortHandler) // the post is stored; no answer ever comes
 		}
 	})
 }

@@ -27,6 +27,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/BurntSushi/toml"
@@ -47,8 +48,9 @@ type Config struct {
 var Keys = publishers.KeysOf(Config{})
 
 var (
-	sectionName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
-	fileName    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+	// compiled at first use, not when the program starts
+	sectionName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`) })
+	fileName    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`) })
 )
 
 type channel struct {
@@ -71,7 +73,7 @@ func New(cfg toml.Primitive, md toml.MetaData, env publishers.Env) (publishers.P
 	if c.Section == "" {
 		c.Section = "issues"
 	}
-	if !sectionName.MatchString(c.Section) {
+	if !sectionName().MatchString(c.Section) {
 		return nil, fmt.Errorf("hugo: `section` %q must be one directory name (letters, digits, - and _)", c.Section)
 	}
 	if c.BaseURL == "" {
@@ -108,7 +110,7 @@ func (c *channel) URLFor(incidentID string, kind publishers.Kind) string {
 // pushes it when git_push is set.
 func (c *channel) Publish(ctx context.Context, p publishers.Post) (publishers.Receipt, error) {
 	base := name(p.Incident.ID, p.Kind)
-	if !fileName.MatchString(base) || strings.Contains(base, "..") {
+	if !fileName().MatchString(base) || strings.Contains(base, "..") {
 		return publishers.Receipt{}, publishers.Permanent(fmt.Errorf("write page: incident id %q cannot be a file name", p.Incident.ID))
 	}
 	if fi, err := os.Stat(c.dir); err != nil || !fi.IsDir() {

@@ -2,6 +2,7 @@ package mastodon
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -271,12 +272,13 @@ func knownHost(host string) bool {
 			return false
 		}
 	}
-	return tlds[labels[len(labels)-1]]
+	return tlds()[labels[len(labels)-1]]
 }
 
 // tlds are twitter-text 3.1.0's top-level domains (publishers.GenericTLDs
-// and CountryTLDs), in lower case.
-var tlds = func() map[string]bool {
+// and CountryTLDs), in lower case, built at first use, not when the program
+// starts.
+var tlds = sync.OnceValue(func() map[string]bool {
 	m := map[string]bool{}
 	for _, list := range [][]string{publishers.GenericTLDs, publishers.CountryTLDs} {
 		for _, t := range list {
@@ -284,4 +286,4 @@ var tlds = func() map[string]bool {
 		}
 	}
 	return m
-}()
+})

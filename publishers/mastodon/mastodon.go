@@ -17,7 +17,8 @@
 //
 // Length counts like Mastodon's StatusLengthValidator against the instance's
 // limit. Call LoadLimit once before rendering to learn the instance's limit
-// (GET /api/v2/instance); until it succeeds, Length uses 500.
+// (GET /api/v2/instance, kept in the state directory for LimitTTL); until
+// it succeeds, Length uses 500.
 package mastodon
 
 import (
@@ -78,7 +79,8 @@ type Publisher struct {
 	loaded  bool
 }
 
-var languageRE = regexp.MustCompile(`^[a-z]{2,3}(-[A-Za-z]{2,4})?$`)
+// languageRE is compiled at first use, not when the program starts.
+var languageRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]{2,3}(-[A-Za-z]{2,4})?$`) })
 
 // New builds a mastodon channel from its config table. The access token is
 // resolved at first use, not here.
@@ -100,7 +102,7 @@ func New(cfg toml.Primitive, md toml.MetaData, env publishers.Env) (publishers.P
 	default:
 		return nil, fmt.Errorf("mastodon: `visibility` %q is not one of public, unlisted, private, direct", c.Visibility)
 	}
-	if c.Language != "" && !languageRE.MatchString(c.Language) {
+	if c.Language != "" && !languageRE().MatchString(c.Language) {
 		return nil, fmt.Errorf("mastodon: `language` %q is not an ISO 639 code like \"en\" or \"de\"", c.Language)
 	}
 	u, err := publishers.CheckBaseURL(c.URL)
@@ -133,7 +135,7 @@ func (p *Publisher) Publish(ctx context.Context, post publishers.Post) (publishe
 	}
 	st, err := c.PostStatus(withCall(ctx, op, post.Key), toot)
 	if err != nil {
-		return publishers.Receipt{}, p.classify(op, err)
+		return publishers.Receipt{}, p.tooLong(ctx, p.classify(op, err))
 	}
 	if st.ID == "" {
 		return publishers.Receipt{}, fmt.Errorf("%s: the answer holds no status id", op)
@@ -142,7 +144,8 @@ func (p *Publisher) Publish(ctx context.Context, post publishers.Post) (publishe
 }
 
 // Verify calls verify_credentials and returns the account's handle,
-// "@user@instance".
+// "@user@instance", with the instance's limit, which it reads again
+// (refreshing the one kept in the state directory).
 func (p *Publisher) Verify(ctx context.Context) (string, error) {
 	const op = "verify credentials"
 	c, err := p.mastodon(ctx)
@@ -160,47 +163,12 @@ func (p *Publisher) Verify(ctx context.Context) (string, error) {
 	if !strings.Contains(acct.Acct, "@") {
 		handle += "@" + p.base.Host
 	}
-	return handle, nil
-}
-
-// LoadLimit reads the instance's status limit and URL length from GET
-// /api/v2/instance (configuration.statuses), so Length checks against what
-// this instance enforces. The runbook calls it before rendering; it needs no
-// credentials, waits at most a few seconds, and after one success does
-// nothing. When the instance cannot be reached (or predates Mastodon 4.0),
-// Length keeps Mastodon's defaults, 500 characters and 23 per URL, and the
-// next call tries again.
-func (p *Publisher) LoadLimit(ctx context.Context) {
-	p.limitMu.Lock()
-	loaded := p.loaded
-	p.limitMu.Unlock()
-	if loaded {
-		return
+	// doctor --online is where the instance's limit is read again.
+	if err := p.refreshLimit(ctx); err != nil {
+		return handle + " (the instance's limits could not be read: " + err.Error() + "; counting against 500 characters)", nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, limitTimeout)
-	defer cancel()
-	var inst struct {
-		Configuration struct {
-			Statuses struct {
-				MaxCharacters            int `json:"max_characters"`
-				CharactersReservedPerURL int `json:"characters_reserved_per_url"`
-			} `json:"statuses"`
-		} `json:"configuration"`
-	}
-	cl := publishers.Client{HTTP: p.env.HTTP, UserAgent: p.env.UserAgent, Now: p.env.Now}
-	if _, err := cl.Do(ctx, "read the instance's limits", http.MethodGet, p.base.JoinPath("/api/v2/instance").String(), nil, &inst); err != nil {
-		return
-	}
-	st := inst.Configuration.Statuses
-	if st.MaxCharacters <= 0 {
-		return
-	}
-	p.limitMu.Lock()
-	defer p.limitMu.Unlock()
-	p.limit, p.loaded = st.MaxCharacters, true
-	if st.CharactersReservedPerURL > 0 {
-		p.urlLen = st.CharactersReservedPerURL
-	}
+	_, limit := p.Length("")
+	return fmt.Sprintf("%s (%d characters a post)", handle, limit), nil
 }
 
 // Length counts text as Mastodon's StatusLengthValidator does: grapheme

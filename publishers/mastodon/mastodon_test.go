@@ -202,8 +202,9 @@ func TestTimeouts(t *testing.T) {
 func TestVerify(t *testing.T) {
 	f := newFakeMastodon(t, testToken)
 	p := newPublisher(t, f, "")
+	f.SetLimit(700)
 	who, err := p.Verify(context.Background())
-	if want := "@status@" + strings.TrimPrefix(f.URL, "http://"); err != nil || who != want {
+	if want := "@status@" + strings.TrimPrefix(f.URL, "http://") + " (700 characters a post)"; err != nil || who != want {
 		t.Errorf("Verify = %q, %v; want %q", who, err, want)
 	}
 	f.SetToken("revoked")

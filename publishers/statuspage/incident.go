@@ -56,12 +56,14 @@ func (c *channel) create(ctx context.Context, p publishers.Post) (publishers.Rec
 	if err := checkLengths(op, name(p.Title), p.Text); err != nil {
 		return publishers.Receipt{}, err
 	}
-	found, err := c.find(ctx, name(p.Title), p.Incident.ID)
-	if err != nil {
-		return publishers.Receipt{}, err
-	}
-	if found != nil {
-		return c.receipt(*found, "", "update"), nil
+	if !p.Fresh { // an earlier attempt may have created it
+		found, err := c.find(ctx, name(p.Title), p.Incident.ID)
+		if err != nil {
+			return publishers.Receipt{}, err
+		}
+		if found != nil {
+			return c.receipt(*found, "", "update"), nil
+		}
 	}
 	ids, comps := c.components(p.Incident)
 	req := incidentRequest{Incident: incidentFields{
@@ -97,20 +99,25 @@ func (c *channel) update(ctx context.Context, p publishers.Post) (publishers.Rec
 	if err != nil {
 		return publishers.Receipt{}, err
 	}
-	var cur incident
-	if _, err := c.client.Do(ctx, "read incident", http.MethodGet, u, nil, &cur); err != nil {
-		return publishers.Receipt{}, err
-	}
 	// The incident's metadata names the last update we posted, by its key:
 	// an earlier attempt whose answer was lost is told from a new update
 	// that happens to say the same thing ("We are still investigating.").
-	meta := metadataOf(cur)
-	if last, ok := meta["update"]; ok {
-		if last == p.Key {
+	// A Fresh post (the first attempt at an update just recorded) has no
+	// earlier attempt: it skips the read and writes our namespace afresh.
+	meta := map[string]string{}
+	if !p.Fresh {
+		var cur incident
+		if _, err := c.client.Do(ctx, "read incident", http.MethodGet, u, nil, &cur); err != nil {
+			return publishers.Receipt{}, err
+		}
+		meta = metadataOf(cur)
+		if last, ok := meta["update"]; ok {
+			if last == p.Key {
+				return c.receipt(cur, p.Thread.URL, "update"), nil
+			}
+		} else if applied(cur, p.Incident.Status, body, at) { // an incident from before keys were kept
 			return c.receipt(cur, p.Thread.URL, "update"), nil
 		}
-	} else if applied(cur, p.Incident.Status, body, at) { // an incident from before keys were kept
-		return c.receipt(cur, p.Thread.URL, "update"), nil
 	}
 	meta["id"], meta["update"] = p.Incident.ID, p.Key
 	ids, comps := c.components(p.Incident)

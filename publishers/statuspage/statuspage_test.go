@@ -462,3 +462,58 @@ func TestEscaping(t *testing.T) {
 		}
 	}
 }
+
+// TestFreshPost: the first attempt at a delivery just recorded (Post.Fresh)
+// creates the incident, or adds its update, without the look-up before:
+// one request each; when a fresh attempt's answer is lost, the next attempt
+// (not fresh) finds what it made.
+func TestFreshPost(t *testing.T) {
+	f := newFakeStatuspage(t)
+	c := newChannel(t, f, "")
+	ctx := context.Background()
+	p1 := post(1)
+	p1.Fresh = true
+	r1, err := c.Publish(ctx, p1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2 := post(2)
+	p2.Thread, p2.Parent, p2.Fresh = &r1, &r1, true
+	f.SetClock(p2.Incident.Updates[1].At)
+	if _, err := c.Publish(ctx, p2); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"POST /v1/pages/" + f.PageID + "/incidents", "PATCH /v1/pages/" + f.PageID + "/incidents/" + r1.ID}
+	if got := f.Requests(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("fresh posts made the requests %q, want %q", got, want)
+	}
+
+	p3 := post(3)
+	p3.Thread, p3.Parent, p3.Fresh = &r1, &r1, true
+	f.SetClock(p3.Incident.Updates[2].At)
+	f.Inject(fakeservice.Fault{Mode: fakeservice.Drop, Method: "PATCH", Times: 1})
+	if _, err := c.Publish(ctx, p3); err == nil || !publishers.Retryable(err) {
+		t.Fatalf("lost update: %v", err)
+	}
+	p3.Fresh = false
+	if _, err := c.Publish(ctx, p3); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.Incidents()[0].Updates); n != 3 {
+		t.Errorf("%d incident updates after a lost fresh attempt and a second one, want 3", n)
+	}
+
+	f2 := newFakeStatuspage(t)
+	c2 := newChannel(t, f2, "")
+	f2.Inject(fakeservice.Fault{Mode: fakeservice.Drop, Method: "POST", Path: "/incidents", Times: 1})
+	if _, err := c2.Publish(ctx, p1); err == nil || !publishers.Retryable(err) {
+		t.Fatalf("lost create: %v", err)
+	}
+	p1.Fresh = false
+	if _, err := c2.Publish(ctx, p1); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f2.Incidents()); n != 1 {
+		t.Errorf("%d incidents after a lost fresh create and a second attempt, want 1", n)
+	}
+}

@@ -21,6 +21,11 @@
 // (shown by `incident show`) says which post took the slug. When that one is
 // taken too, Publish fails with an error naming both posts.
 //
+// The look-up is skipped on a Fresh post (the first attempt at a delivery
+// just recorded: no earlier attempt exists), so a first publish is one
+// round trip; when a squatter holds the slug then, WordPress gives the new
+// post a slug of its own and the receipt's note says so.
+//
 // Permalinks depend on the site's settings, so this channel is not a
 // publishers.Locator: the link channels wait for the post's real link.
 package wordpress
@@ -185,30 +190,32 @@ func rfoParent(p publishers.Post) *publishers.Receipt {
 }
 
 func (c *channel) create(ctx context.Context, op, slug string, p publishers.Post, kind string) (publishers.Receipt, error) {
-	me, err := c.user(ctx)
-	if err != nil {
-		return publishers.Receipt{}, err
-	}
-	mine, other, err := c.lookup(ctx, "look up post "+slug, slug, me)
-	if err != nil {
-		return publishers.Receipt{}, err
-	}
-	if mine != nil {
-		return c.receipt(*mine, kind), nil
-	}
 	note := ""
-	if other != nil {
-		taken := *other
-		slug = ownSlug(slug, p.Key)
-		note = fmt.Sprintf("the slug %s is taken by another author's post (id %d, %s), so this post is %s: check who made that post", taken.Slug, taken.ID, taken.Status, slug)
-		if mine, other, err = c.lookup(ctx, "look up post "+slug, slug, me); err != nil {
+	if !p.Fresh {
+		me, err := c.user(ctx)
+		if err != nil {
+			return publishers.Receipt{}, err
+		}
+		mine, other, err := c.lookup(ctx, "look up post "+slug, slug, me)
+		if err != nil {
 			return publishers.Receipt{}, err
 		}
 		if mine != nil {
-			return c.noted(c.receipt(*mine, kind), note), nil
+			return c.receipt(*mine, kind), nil
 		}
 		if other != nil {
-			return publishers.Receipt{}, publishers.Permanent(fmt.Errorf("%s: the slugs %s and %s are taken by other authors' posts (ids %d and %d); this channel adopts only its own user's posts: delete those posts, then run `incident retry`", op, taken.Slug, slug, taken.ID, other.ID))
+			taken := *other
+			slug = ownSlug(slug, p.Key)
+			note = fmt.Sprintf("the slug %s is taken by another author's post (id %d, %s), so this post is %s: check who made that post", taken.Slug, taken.ID, taken.Status, slug)
+			if mine, other, err = c.lookup(ctx, "look up post "+slug, slug, me); err != nil {
+				return publishers.Receipt{}, err
+			}
+			if mine != nil {
+				return c.noted(c.receipt(*mine, kind), note), nil
+			}
+			if other != nil {
+				return publishers.Receipt{}, publishers.Permanent(fmt.Errorf("%s: the slugs %s and %s are taken by other authors' posts (ids %d and %d); this channel adopts only its own user's posts: delete those posts, then run `incident retry`", op, taken.Slug, slug, taken.ID, other.ID))
+			}
 		}
 	}
 	body := postBody{
@@ -225,6 +232,9 @@ func (c *channel) create(ctx context.Context, op, slug string, p publishers.Post
 	}
 	if out.ID == 0 {
 		return publishers.Receipt{}, fmt.Errorf("%s: the answer holds no post id", op)
+	}
+	if note == "" && out.Slug != "" && out.Slug != slug {
+		note = fmt.Sprintf("the slug %s was taken, so WordPress made this post %s: check who made the other post", slug, out.Slug)
 	}
 	return c.noted(c.receipt(out, kind), note), nil
 }

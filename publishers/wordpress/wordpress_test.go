@@ -367,3 +367,38 @@ func TestShortcodesNeutralized(t *testing.T) {
 		t.Errorf("content = %s, want %s", got, want)
 	}
 }
+
+// TestFreshPost: the first attempt at a delivery just recorded (Post.Fresh)
+// creates the post without looking its slug up first: one request; when
+// its answer is lost, the next attempt (not fresh) finds the post instead
+// of creating a second one.
+func TestFreshPost(t *testing.T) {
+	for _, kind := range []publishers.Kind{publishers.KindUpdate, publishers.KindRFO} {
+		t.Run(string(kind), func(t *testing.T) {
+			f := newFakeWP(t)
+			c := newChannel(t, f, "")
+			p := publisherstest.Post(1, "We are investigating.")
+			p.Kind, p.Fresh = kind, true
+			if _, err := c.Publish(context.Background(), p); err != nil {
+				t.Fatal(err)
+			}
+			if got := f.Requests(); len(got) != 1 || got[0] != "POST /wp-json/wp/v2/posts" {
+				t.Errorf("a fresh post made the requests %q, want only the create", got)
+			}
+
+			f = newFakeWP(t)
+			c = newChannel(t, f, "")
+			f.DropAnswer(1)
+			if _, err := c.Publish(context.Background(), p); err == nil || !publishers.Retryable(err) {
+				t.Fatalf("lost answer: err = %v, want a retryable error", err)
+			}
+			p.Fresh = false
+			if _, err := c.Publish(context.Background(), p); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(f.Posts()); n != 1 {
+				t.Errorf("%d posts after a fresh attempt with a lost answer and a second attempt, want 1", n)
+			}
+		})
+	}
+}
