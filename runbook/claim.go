@@ -105,6 +105,7 @@ func (r *Runbook) coordinate(ctx context.Context, id string, keys []string, what
 	if r.Sync == nil || len(keys) == 0 {
 		return skip, nil
 	}
+	r.Sync.Pending = nil // what is pending is pushed with the claims
 	if err := r.Sync.Pull(ctx); err != nil {
 		return nil, err
 	}

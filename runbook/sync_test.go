@@ -449,3 +449,26 @@ func TestSyncCutsHangingSSH(t *testing.T) {
 		t.Errorf("Pending = %v, want the timeout", s.Pending)
 	}
 }
+
+// TestAutoPostWithoutTheRemote: the shared runbook's remote is out of
+// reach (it may sit on what is down). The automatic first update waits
+// AloneAfter for it, then goes out from this machine alone, and says so.
+func TestAutoPostWithoutTheRemote(t *testing.T) {
+	forum := &fakeChannel{}
+	remote, alice, _ := sharedRunbook(t, forum)
+	a := alerts.Alert{Source: "alertmanager", Key: "92716253bb78e41d", Firing: true, Name: "IMAPDown", Summary: "IMAP is down"}
+	if _, err := alice.rb.TakeAlerts(context.Background(), []alerts.Alert{a}); err != nil {
+		t.Fatal(err)
+	}
+	alice.run(t, func(*Runbook) error { return nil })
+	os.Rename(remote, remote+".away")
+	due := time.Now().Add(10 * time.Minute)
+	done, err := alice.rb.Tick(context.Background(), due.Add(time.Minute), PublishOptions{})
+	if err != nil || len(done) != 1 || !strings.Contains(done[0].Error, "could not coordinate") || forum.count() != 0 {
+		t.Fatalf("at due, remote away: %+v %v, forum %d", done, err, forum.count())
+	}
+	done, err = alice.rb.Tick(context.Background(), due.Add(AloneAfter+time.Minute), PublishOptions{})
+	if err != nil || len(done) != 1 || done[0].Error != "" || !strings.Contains(done[0].Note, "without coordinating") || forum.count() != 1 {
+		t.Fatalf("AloneAfter later: %+v %v, forum %d", done, err, forum.count())
+	}
+}

@@ -2,6 +2,7 @@ package runbook
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -23,6 +24,11 @@ const (
 	// undelivered, with backoff.
 	ActionRetry = "retry"
 )
+
+// AloneAfter is how long past its due time a timed action waits for the
+// shared runbook's remote to come back before this machine does it without
+// a claim.
+const AloneAfter = 5 * time.Minute
 
 // Action is one thing a timer must do now. Key is the action's claim and
 // idempotency key within its incident: the same on every machine, so two
@@ -160,7 +166,14 @@ func (r *Runbook) do(ctx context.Context, a Action, now time.Time, opt PublishOp
 		return done
 	}
 	skip, err := r.coordinate(ctx, a.Incident, []string{actionKey(a.Key)}, "the "+a.Kind)
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrUncoordinated) && now.Sub(a.Due) >= AloneAfter:
+		// The shared runbook's remote has been out of reach for a while
+		// (it may sit on the infrastructure that is down): customers
+		// hearing nothing is worse than a second daemon, if there is one,
+		// posting the same first word. The record says so.
+		done.Note = fmt.Sprintf("done without coordinating with other machines: %v", err)
+	case err != nil:
 		return fail(err)
 	}
 	if why := skip[actionKey(a.Key)]; why != "" {
