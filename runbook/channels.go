@@ -167,7 +167,8 @@ func (r *Runbook) buildChannels(c *Config, md toml.MetaData, opt Options, file s
 	env := publishers.Env{Dir: r.Dir, StateDir: opt.StateDir, UserAgent: opt.UserAgent, HTTP: opt.HTTP,
 		Organization: c.Organization, Services: svcs, Secrets: r.Secrets, Now: opt.Now,
 		// Templates are loaded after the channels: the call reads them then.
-		When: func(t time.Time) string { return r.Templates.When(t) }}
+		When:   func(t time.Time) string { return r.Templates.When(t) },
+		Window: func(a, b time.Time) string { return r.Templates.Window(a, b) }}
 	statusPages, links := ChannelTypes()
 	names := map[string]bool{}
 	// Which per-type templates exist (mastodon.txt.tmpl, ...): the set is
@@ -270,6 +271,8 @@ func (r *Runbook) buildChannels(c *Config, md toml.MetaData, opt Options, file s
 			return syncKeys
 		case table == "alerts":
 			return alertsKeys
+		case table == "maintenance":
+			return maintenanceKeys
 		case table == "alerts.route" || strings.HasPrefix(table, "alerts.route#"):
 			return routeKeys
 		case table == "service" || strings.HasPrefix(table, "service#"):

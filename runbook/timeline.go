@@ -33,7 +33,7 @@ func Spans(inc *Incident) []Span {
 	ups := inc.PublicUpdates()
 	var out []Span
 	for i, u := range ups {
-		if u.Event.Status == Resolved {
+		if closedStatus(u.Event.Status) {
 			continue
 		}
 		from := u.Event.At
