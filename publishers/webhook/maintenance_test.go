@@ -14,9 +14,9 @@ import (
 func TestMaintenanceBody(t *testing.T) {
 	start := time.Date(2026, 12, 1, 22, 0, 0, 0, time.FixedZone("CET", 3600))
 	p := publisherstest.Post(1, "text")
-	var plain map[string]map[string]any
+	var plain struct{ Incident map[string]any }
 	b, _ := encode(p)
-	if err := json.Unmarshal(b, &plain); err != nil || plain["incident"]["maintenance"] != nil {
+	if err := json.Unmarshal(b, &plain); err != nil || plain.Incident["maintenance"] != nil || plain.Incident["id"] == nil {
 		t.Fatalf("an incident's body: %s (%v)", b, err)
 	}
 	p.Incident.Status = "scheduled"
