@@ -101,6 +101,10 @@ func (d *OffDuration) UnmarshalText(b []byte) error {
 	return nil
 }
 
+// RemindBefore is how long before a window's start its reminder goes out;
+// 0 when reminders are off.
+func (r *Runbook) RemindBefore() time.Duration { return r.remindBefore() }
+
 // remindBefore is the reminder's lead time; 0 when reminders are off.
 func (r *Runbook) remindBefore() time.Duration {
 	if rb := r.Config.Maintenance.RemindBefore; rb.Set {
@@ -345,12 +349,12 @@ func (r *Runbook) inMaintenance(inc *Incident, now time.Time) bool {
 	return true
 }
 
-// maintenanceAllows reports whether an incident may do what ("page" or
+// MaintenanceAllows reports whether an incident may do what ("page" or
 // "publish": the automatic first update) at now: always outside a
 // maintenance window; inside one (see inMaintenance) only as its route's
 // during_maintenance says: "record" (the default) neither pages nor
 // publishes, "page" pages, "publish" pages and publishes.
-func (r *Runbook) maintenanceAllows(inc *Incident, now time.Time, what string) bool {
+func (r *Runbook) MaintenanceAllows(inc *Incident, now time.Time, what string) bool {
 	if !r.inMaintenance(inc, now) {
 		return true
 	}

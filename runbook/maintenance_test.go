@@ -397,7 +397,7 @@ func TestAlertsDuringMaintenance(t *testing.T) {
 		if got := kinds(rb.Due(inc, after)); got != c.due {
 			t.Errorf("during_maintenance = %s: due %q, want %q", c.mode, got, c.due)
 		}
-		if pages := rb.maintenanceAllows(inc, after, "page"); pages != (c.mode != "record") {
+		if pages := rb.MaintenanceAllows(inc, after, "page"); pages != (c.mode != "record") {
 			t.Errorf("during_maintenance = %s: pages %t", c.mode, pages)
 		}
 	}

@@ -47,7 +47,7 @@ func (r *Runbook) Due(inc *Incident, now time.Time) []Action {
 	if recoverable(inc) {
 		add(ActionRecover, ActionRecover, inc.RecoveredAt(), "every alert resolved before anything was published")
 	}
-	if at, ok := inc.AutoPostAt(); ok && !now.Before(at) && r.maintenanceAllows(inc, now, "publish") {
+	if at, ok := inc.AutoPostAt(); ok && !now.Before(at) && r.MaintenanceAllows(inc, now, "publish") {
 		add(ActionAutoPost, ActionAutoPost, at, fmt.Sprintf("no one acknowledged within %s of the alert (%s), which still fires",
 			templates.Duration(inc.PublishAfter), inc.FirstAlert().Label()))
 	}

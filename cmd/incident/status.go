@@ -27,6 +27,9 @@ type statusEntry struct {
 	Alerting   string    `json:"alerting,omitempty"` // "alerting since 12:03 (nodeping: IMAP check), auto-post in 7 min"
 	Unacked    bool      `json:"unacknowledged,omitempty"`
 	AutoPostAt time.Time `json:"auto_post_at,omitzero"`
+	// Held: a private alert inside a maintenance window whose route holds
+	// it back: no automatic update, nothing overdue.
+	Held bool `json:"held_by_maintenance,omitempty"`
 }
 
 // dueSoon is when a Nagios check warns before an update is due.
@@ -43,8 +46,10 @@ Exit status 0 when no update is overdue, 4 when one is. With --nagios, print one
 Nagios/Check_MK plugin line and exit 0 (OK), 1 (WARNING: an update is due within
 5 minutes, or a post is undelivered) or 2 (CRITICAL: an update is overdue), so
 monitoring alerts when customer communication is late. With --json, print
-{"open": [...], "overdue": N} where each entry has id, title, status,
-last_public_update, next_update_due, overdue, overdue_by, undelivered.`,
+{"open": [...], "overdue": N, "maintenance": [...]} where each open entry has id,
+title, status, last_public_update, next_update_due, overdue, overdue_by,
+undelivered; maintenance windows to come or in progress keep no cadence and are
+listed apart (as in ` + "`incident maintenance list --json`" + `).`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			rb, err := a.runbook()
@@ -65,25 +70,35 @@ last_public_update, next_update_due, overdue, overdue_by, undelivered.`,
 			}
 			now := rb.Now()
 			var entries []statusEntry
+			windows := []runbook.Summary{}
 			overdue, soon, undelivered, unacked := 0, 0, 0, 0
 			for _, s := range sums {
-				if !s.Open() {
+				if s.Open() && s.Maintenance != nil {
+					windows = append(windows, s) // no cadence, nothing overdue: listed apart
+				}
+				if !s.Open() || s.Maintenance != nil {
 					continue
 				}
 				inc := s.Incident()
 				due, _ := rb.UpdateDue(inc)
 				e := statusEntry{ID: s.ID, Title: s.Title, Status: s.Status, LastPublic: s.LastPublic, Due: due, Undelivered: s.Undelivered,
 					AutoPostAt: s.AutoPostAt, Unacked: s.Status == runbook.Triggered && s.AckedAt.IsZero()}
+				held := false
 				if len(s.Alerts) > 0 {
-					e.Alerting = a.alertingSummary(s, now)
+					var pages bool
+					e.Alerting, held, pages = a.alertLine(s, now)
+					e.Unacked = e.Unacked && pages
 				}
 				if e.Unacked {
 					unacked++
 				}
-				if by := rb.Overdue(inc, now); by > 0 {
+				e.Held = held
+				switch by := rb.Overdue(inc, now); {
+				case held: // inside a maintenance window: held back, not late
+				case by > 0:
 					e.Overdue, e.OverdueBy = true, templates.Duration(by)
 					overdue++
-				} else if due.Sub(now) <= dueSoon {
+				case due.Sub(now) <= dueSoon:
 					soon++
 				}
 				if s.Undelivered > 0 {
@@ -100,7 +115,7 @@ last_public_update, next_update_due, overdue, overdue_by, undelivered.`,
 				}
 				enc := json.NewEncoder(c.OutOrStdout())
 				enc.SetIndent("", "  ")
-				if err := enc.Encode(map[string]any{"open": entries, "overdue": overdue}); err != nil {
+				if err := enc.Encode(map[string]any{"open": entries, "overdue": overdue, "maintenance": windows}); err != nil {
 					return err
 				}
 			default:
@@ -115,14 +130,20 @@ last_public_update, next_update_due, overdue, overdue_by, undelivered.`,
 					if e.Unacked {
 						fmt.Fprintf(c.OutOrStdout(), "  nobody acknowledged it: `incident ack %s`, or `incident update %s` to publish its first update\n", e.ID, e.ID)
 					}
-					if e.Overdue {
+					switch {
+					case e.Held:
+						fmt.Fprintf(c.OutOrStdout(), "  no update is due while the maintenance window lasts\n")
+					case e.Overdue:
 						fmt.Fprintf(c.OutOrStdout(), "  OVERDUE by %s: an update was due %s; run `incident update %s`\n", e.OverdueBy, a.clock(e.Due), e.ID)
-					} else {
+					default:
 						fmt.Fprintf(c.OutOrStdout(), "  next update due %s, in %s\n", a.clock(e.Due), templates.Duration(e.Due.Sub(now)))
 					}
 					if e.Undelivered > 0 {
 						fmt.Fprintf(c.OutOrStdout(), "  %d undelivered post(s): run `incident retry %s`\n", e.Undelivered, e.ID)
 					}
+				}
+				for _, s := range windows {
+					fmt.Fprintf(c.OutOrStdout(), "%s [%s] %s\n  %s\n", s.ID, s.Status, clean(s.Title), a.maintenanceText(s.Maintenance))
 				}
 			}
 			if overdue > 0 {
