@@ -527,3 +527,15 @@ func TestMaintenanceConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestNoRFOForAWindow: a finished window has no Reason For Outage.
+func TestNoRFOForAWindow(t *testing.T) {
+	rb, now, id := maintenanceRunbook(t, nil)
+	*now = utc("2026-12-01 16:00")
+	tick(t, rb, *now)
+	_, err := rb.PublishRFO(context.Background(), id, RFOText{Summary: "s", RootCause: "r", Mitigation: "m", FollowUp: "f"}, RFOOptions{})
+	var ue *UsageError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "is a maintenance window: it has no Reason For Outage") {
+		t.Errorf("an RFO for a window: %v", err)
+	}
+}
