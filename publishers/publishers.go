@@ -74,7 +74,7 @@ type Receipt struct {
 type Incident struct {
 	ID         string
 	Title      string
-	Status     string // investigating, identified, monitoring, resolved
+	Status     string // investigating, identified, monitoring, resolved (a maintenance window: scheduled, in_progress, completed, cancelled)
 	Severity   string // minor, major, critical (may be empty)
 	Services   []Service
 	Accounts   int // estimate of accounts affected; 0 when unknown
@@ -89,6 +89,12 @@ type Incident struct {
 	// resolved.
 	States  map[string]string
 	Related []RelatedIncident
+	// Maintenance is set when the incident is a scheduled maintenance
+	// window: its Status is then scheduled, in_progress, completed or
+	// cancelled (Statuspage's words, plus cancelled), its services are
+	// under_maintenance only while it is in progress, and it has no
+	// severity.
+	Maintenance *Maintenance
 }
 
 // RelatedIncident is an earlier incident an incident is related to (it
@@ -96,6 +102,21 @@ type Incident struct {
 type RelatedIncident struct {
 	ID, Title, URL string
 	StartedAt      time.Time
+}
+
+// Maintenance is a scheduled maintenance window.
+type Maintenance struct {
+	Start, End time.Time // the announced window
+}
+
+// Closed reports whether the incident is over: resolved, or a maintenance
+// window that was completed or cancelled.
+func (inc Incident) Closed() bool {
+	switch inc.Status {
+	case "resolved", "completed", "cancelled":
+		return true
+	}
+	return false
 }
 
 // Update is one public update of an incident.
@@ -179,6 +200,9 @@ type Env struct {
 	// When formats a time for people in the runbook's zones, primary first:
 	// "Fri 27 Nov 12:00 CET (11:00 UTC)".
 	When func(time.Time) string
+	// Window formats a maintenance window the same way: "Tue 1 Dec
+	// 22:00–23:00 CET (21:00–22:00 UTC)".
+	Window func(start, end time.Time) string
 }
 
 // Factory builds a channel from its config table. It decodes cfg with

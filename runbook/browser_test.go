@@ -31,6 +31,7 @@ type browserReport struct {
 			Days                       int
 			Titles                     []string
 		}
+		Maintenance []struct{ Section, Title, Text string }
 	}
 }
 
@@ -75,7 +76,8 @@ func TestStatusPageInBrowser(t *testing.T) {
 	}
 	var pages []string
 	for _, p := range []string{"index.html", "history/index.html", "history/2026-11.html", "history/2026-10.html",
-		"incidents/" + ids["delay"] + ".html", "incidents/" + ids["login"] + ".html", "incidents/" + ids["login"] + "-rfo.html"} {
+		"incidents/" + ids["delay"] + ".html", "incidents/" + ids["login"] + ".html", "incidents/" + ids["login"] + "-rfo.html",
+		"incidents/" + ids["move"] + ".html", "incidents/" + ids["upgrade"] + ".html"} {
 		pages = append(pages, filepath.Join(s.Dir(), p))
 	}
 	shot := *screenshot
@@ -117,7 +119,25 @@ func TestStatusPageInBrowser(t *testing.T) {
 			t.Errorf("%s has %d script elements", name, p.Scripts)
 		}
 		if name != "index.html" {
+			if len(p.Maintenance) > 0 {
+				t.Errorf("%s has a maintenance box", name)
+			}
 			continue
+		}
+		// The maintenance boxes: the window in progress, on top, and the
+		// window to come, as people read them.
+		if len(p.Maintenance) != 2 {
+			t.Errorf("the index shows %d maintenance windows, want 2: %+v", len(p.Maintenance), p.Maintenance)
+		} else {
+			for i, want := range []struct{ section, title, text string }{
+				{"Maintenance in progress", "Webmail search index rebuild", "Fri 27 Nov 11:00–13:00 CET (10:00–12:00 UTC)"},
+				{"Scheduled Maintenance", "Webmail moves to new servers", "Tue 1 Dec 22:00–23:00 CET (21:00–22:00 UTC)"},
+			} {
+				m := p.Maintenance[i]
+				if m.Section != want.section || m.Title != want.title || !strings.Contains(m.Text, want.text) || !strings.Contains(m.Text, "Posted on") {
+					t.Errorf("maintenance window %d: %+v, want %+v", i+1, m, want)
+				}
+			}
 		}
 		var names []string
 		for _, sv := range p.Services {
@@ -139,7 +159,8 @@ func TestStatusPageInBrowser(t *testing.T) {
 		}
 		if len(p.Services) == 3 {
 			titles := strings.Join(p.Services[0].Titles, "\n")
-			for _, want := range []string{"Fri 20 Nov · Partial outage 1 h 12 min · IMAP/POP login failures", "Thu 19 Nov · No downtime recorded on this day."} {
+			for _, want := range []string{"Fri 20 Nov · Partial outage 1 h 12 min · IMAP/POP login failures", "Thu 19 Nov · No downtime recorded on this day.",
+				"Tue 10 Nov · Under maintenance 1 h 30 min · IMAP server upgrade"} {
 				if !strings.Contains(titles, want) {
 					t.Errorf("IMAP/POP's days lack %q", want)
 				}
@@ -147,8 +168,8 @@ func TestStatusPageInBrowser(t *testing.T) {
 			if !strings.Contains(strings.Join(p.Services[2].Titles, "\n"), "Mon 12 Oct · No data exists for this day.") {
 				t.Error("Webmail's days before it existed do not say so")
 			}
-			if !strings.Contains(p.Services[1].State, "Major outage") {
-				t.Errorf("SMTP's state reads %q", p.Services[1].State)
+			if !strings.Contains(p.Services[1].State, "Major outage") || !strings.Contains(p.Services[2].State, "Under maintenance") {
+				t.Errorf("SMTP's state reads %q, Webmail's %q", p.Services[1].State, p.Services[2].State)
 			}
 		}
 	}

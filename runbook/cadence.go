@@ -7,9 +7,10 @@ import (
 
 // UpdateDue says when an incident's next public update is due: first_update_within
 // after the problem began while there is none, then cadence after the last.
-// Resolved incidents are never due.
+// Resolved incidents are never due, nor are maintenance windows: they keep
+// no cadence.
 func (r *Runbook) UpdateDue(inc *Incident) (due time.Time, ok bool) {
-	if !inc.Open() {
+	if !inc.Open() || inc.Maintenance != nil {
 		return time.Time{}, false
 	}
 	last := inc.LastPublic()

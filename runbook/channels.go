@@ -168,7 +168,8 @@ func (r *Runbook) buildChannels(c *Config, md toml.MetaData, opt Options, file s
 	}
 	env := publishers.Env{Dir: r.Dir, Records: filepath.Join(r.Dir, "incidents"), StateDir: opt.StateDir, UserAgent: opt.UserAgent, HTTP: opt.HTTP,
 		Organization: c.Organization, Services: svcs, Secrets: r.Secrets, Now: opt.Now,
-		When: func(t time.Time) string { return r.Templates.When(t) }}
+		When:   func(t time.Time) string { return r.Templates.When(t) },
+		Window: func(a, b time.Time) string { return r.Templates.Window(a, b) }}
 	statusPages, links := ChannelTypes()
 	names := map[string]bool{}
 	// The template set, parsed once: channels take the per-type templates
@@ -276,6 +277,8 @@ func (r *Runbook) buildChannels(c *Config, md toml.MetaData, opt Options, file s
 			return syncKeys
 		case table == "alerts":
 			return alertsKeys
+		case table == "maintenance":
+			return maintenanceKeys
 		case table == "alerts.route" || strings.HasPrefix(table, "alerts.route#"):
 			return routeKeys
 		case table == "service" || strings.HasPrefix(table, "service#"):

@@ -15,17 +15,18 @@ import (
 
 // Config is incident.toml.
 type Config struct {
-	Organization      string           `toml:"organization"`
-	Zones             []string         `toml:"zones"`
-	FirstUpdateWithin Duration         `toml:"first_update_within"`
-	Cadence           Duration         `toml:"cadence"`
-	MonitoringMax     Duration         `toml:"monitoring_max"` // an open incident with no public update for longer is stale
-	Responder         string           `toml:"responder"`
-	Services          []Service        `toml:"service"`
-	StatusPage        toml.Primitive   `toml:"status_page"`
-	Channels          []toml.Primitive `toml:"channel"`
-	Sync              SyncConfig       `toml:"sync"`
-	Alerts            AlertsConfig     `toml:"alerts"`
+	Organization      string            `toml:"organization"`
+	Zones             []string          `toml:"zones"`
+	FirstUpdateWithin Duration          `toml:"first_update_within"`
+	Cadence           Duration          `toml:"cadence"`
+	MonitoringMax     Duration          `toml:"monitoring_max"` // an open incident with no public update for longer is stale
+	Responder         string            `toml:"responder"`
+	Services          []Service         `toml:"service"`
+	StatusPage        toml.Primitive    `toml:"status_page"`
+	Channels          []toml.Primitive  `toml:"channel"`
+	Sync              SyncConfig        `toml:"sync"`
+	Alerts            AlertsConfig      `toml:"alerts"`
+	Maintenance       MaintenanceConfig `toml:"maintenance"`
 }
 
 // Service is one [[service]] of the runbook.
@@ -221,4 +222,4 @@ func nearest(name string, valid []string) string {
 }
 
 // configKeys are the top-level keys of incident.toml.
-var configKeys = []string{"organization", "zones", "first_update_within", "cadence", "monitoring_max", "responder", "service", "status_page", "channel", "sync", "alerts"}
+var configKeys = []string{"organization", "zones", "first_update_within", "cadence", "monitoring_max", "responder", "service", "status_page", "channel", "sync", "alerts", "maintenance"}

@@ -61,6 +61,7 @@ func (r *Runbook) Doctor(ctx context.Context, online bool) []Check {
 	} else {
 		add("sample update fits every channel", nil, "")
 	}
+	add("sample maintenance window fits every channel", r.checkMaintenanceSample(), "every phase, with its default message")
 	for _, s := range r.secretRefs() {
 		_, err := r.Secrets.Resolve(ctx, s)
 		add("secret "+s.String(), err, "resolves")
@@ -111,7 +112,8 @@ func (r *Runbook) PermissionWarning() string {
 
 func (r *Runbook) templateNames() []string {
 	names := map[string]bool{templates.StatusFile: true, templates.TitleFile: true, templates.ForumFile: true,
-		templates.SocialFile: true, templates.RFOFile: true, templates.MessageFile: true, templates.AlertFile: true}
+		templates.SocialFile: true, templates.RFOFile: true, templates.MessageFile: true, templates.AlertFile: true,
+		templates.MaintenanceFile: true}
 	for _, rt := range r.Config.Alerts.Routes {
 		names[rt.alertTemplate()] = true
 	}

@@ -33,6 +33,10 @@ type Draft struct {
 	Author, Action, Reason string
 	States                 map[string]string // service id -> state (see ParseStates); the rest keep theirs or take the severity's default
 	Related                []string          // open: ids of earlier incidents this one recurs
+	// Window, with Via "open" and Status Scheduled, schedules a
+	// maintenance window instead of opening an incident (see
+	// ScheduleDraft); Via "maintenance" moves a window to its next phase.
+	Window *Window
 }
 
 // UsageError is a request that cannot be carried out as asked (a bad status,
@@ -139,7 +143,7 @@ func (r *Runbook) Publish(ctx context.Context, id string, d Draft, opt PublishOp
 		}
 		id = r.Store.NewID(d.Title, now.In(r.Zones[0]))
 		open := Event{Kind: KindOpened, At: now, By: r.Responder, Host: r.Host, Title: d.Title,
-			Severity: d.Severity, Services: d.Services, Accounts: d.Accounts, StartedAt: d.StartedAt, Related: d.Related, ID: "0-opened"}
+			Severity: d.Severity, Services: d.Services, Accounts: d.Accounts, StartedAt: d.StartedAt, Related: d.Related, Maintenance: d.Window, ID: "0-opened"}
 		inc = Fold(id, []Event{open})
 	} else {
 		if inc, err = r.Store.Load(id); err != nil {
@@ -220,6 +224,9 @@ func (r *Runbook) Publish(ctx context.Context, id string, d Draft, opt PublishOp
 }
 
 func (r *Runbook) checkDraft(inc *Incident, d Draft) error {
+	if d.Window != nil || inc.Maintenance != nil || d.Via == "maintenance" {
+		return r.checkMaintenance(inc, d)
+	}
 	if d.Via == "open" {
 		if d.Severity != "" && !slices.Contains(Severities, d.Severity) {
 			return fmt.Errorf("unknown severity %q: use minor, major or critical", d.Severity)

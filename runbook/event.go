@@ -82,6 +82,9 @@ type Event struct {
 
 	// alert
 	Alert *AlertRecord `toml:"alert,omitempty"`
+	// opened: the window of a scheduled maintenance (the incident is one;
+	// see maintenance.go)
+	Maintenance *Window `toml:"maintenance,omitempty"`
 	// opened from an alert: the route that took it, and its automatic first
 	// update ("10m", or "off")
 	Route        string `toml:"route,omitempty"`

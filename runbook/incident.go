@@ -62,6 +62,11 @@ type Incident struct {
 	DismissedBy  string
 	Reason       string // why it was dismissed ("flap", "recovered after 3 min")
 
+	// Maintenance is set when the incident is a scheduled maintenance
+	// window (see maintenance.go): its Status is then Scheduled,
+	// InProgress, Completed or Cancelled.
+	Maintenance *Maintenance
+
 	statesSeverity string // the severity when States were last set (see nextStates)
 }
 
@@ -129,6 +134,10 @@ func Fold(id string, events []Event) *Incident {
 			inc.OpenedAt, inc.OpenedBy, inc.Status = e.At, e.By, Investigating
 			inc.StartedAt = e.At
 			applyFields(inc, e)
+			if w := e.Maintenance; w != nil {
+				inc.Maintenance = &Maintenance{Start: w.Start, End: w.End, Phase: Scheduled}
+				inc.Status, inc.StartedAt = Scheduled, w.Start
+			}
 			if e.Status == Triggered {
 				inc.Status, inc.FromAlert, inc.Route = Triggered, true, e.Route
 				inc.PublishAfter, _ = parseAfter(e.PublishAfter)
@@ -144,11 +153,14 @@ func Fold(id string, events []Event) *Incident {
 				u.Number = n
 				applyFields(inc, e)
 				inc.Status = e.Status
+				if inc.Maintenance != nil {
+					foldMaintenance(inc, e)
+				}
 				if inc.AckedAt.IsZero() && e.By != AutomaticAuthor {
 					inc.AckedAt, inc.AckedBy, inc.AckHow = e.At, e.By, "published an update" // publishing acknowledges
 				}
 				inc.DismissedAt = time.Time{}
-				if e.Status == Resolved {
+				if closedStatus(e.Status) {
 					inc.ResolvedAt = e.At
 				} else {
 					inc.ResolvedAt = time.Time{}
@@ -247,8 +259,9 @@ func (inc *Incident) update(id string) *Update {
 	return nil
 }
 
-// Open reports whether the incident is neither resolved nor dismissed.
-func (inc *Incident) Open() bool { return inc.Status != Resolved && inc.Status != Dismissed }
+// Open reports whether the incident is neither resolved nor dismissed (nor,
+// for a maintenance window, completed or cancelled).
+func (inc *Incident) Open() bool { return !closedStatus(inc.Status) && inc.Status != Dismissed }
 
 // Private reports whether nothing of the incident was published: it is
 // shown to staff only, never on the status page, in history or a feed.

@@ -162,8 +162,8 @@ func (r *Runbook) alertTarget(a AlertRecord, rt Route) (*Incident, error) {
 	id := alertID(&a)
 	var byService string
 	for _, s := range sums {
-		if !s.Open() {
-			continue
+		if !s.Open() || s.Maintenance != nil {
+			continue // a maintenance window takes no alert: one inside it opens its own incident (see inMaintenance)
 		}
 		if slices.Contains(s.Alerts, id) {
 			return r.Store.LoadFresh(s.ID)

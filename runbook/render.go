@@ -67,6 +67,9 @@ func (r *Runbook) data(inc *Incident, u *Update, url string) *templates.Data {
 	if u.RFO {
 		d.Update = templates.Update{Status: inc.Status, Message: u.Event.Message, Author: u.Event.By, At: u.Event.At}
 	}
+	if m := inc.Maintenance; m != nil {
+		d.Incident.Maintenance = &templates.Maintenance{Start: m.Start, End: m.End, Phase: phaseOf(inc, u)}
+	}
 	for _, a := range inc.Alerts {
 		d.Alerts = append(d.Alerts, templates.Alert{Source: a.Source, Name: a.Name, Summary: a.Summary, FiredAt: a.FiredAt, Firing: a.Firing})
 	}
@@ -178,6 +181,9 @@ func (r *Runbook) briefIncident(inc *Incident) publishers.Incident {
 	pi := publishers.Incident{ID: inc.ID, Title: inc.Title, Status: inc.Status, Severity: inc.Severity,
 		Accounts: inc.Accounts, StartedAt: inc.StartedAt, OpenedAt: inc.OpenedAt, ResolvedAt: inc.ResolvedAt,
 		States: map[string]string{}}
+	if m := inc.Maintenance; m != nil {
+		pi.Maintenance = &publishers.Maintenance{Start: m.Start, End: m.End}
+	}
 	for _, s := range inc.Services {
 		pi.Services = append(pi.Services, publishers.Service{ID: s, Name: r.ServiceName(s)})
 		pi.States[s] = inc.StateOf(s)

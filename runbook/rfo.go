@@ -233,6 +233,9 @@ func (r *Runbook) PublishRFO(ctx context.Context, id string, t RFOText, opt RFOO
 	if err != nil {
 		return nil, err
 	}
+	if inc.Maintenance != nil {
+		return nil, &UsageError{fmt.Errorf("%s is a maintenance window: it has no Reason For Outage (its updates say what was done)", id)}
+	}
 	if inc.Open() {
 		return nil, fmt.Errorf("incident %s is not resolved: close it first (`incident close %s --rfo`)", id, id)
 	}

@@ -62,6 +62,11 @@ name = "Webmail"
 # timeout = "20s"      # per git call
 # pushes = 3           # attempts at a rejected push, each after a rebase
 
+# Scheduled maintenance (` + "`incident maintenance schedule`" + `): the reminder goes out
+# this long before a window starts ("off": no reminder).
+# [maintenance]
+# remind_before = "60m"
+
 # Exactly one status page: where the canonical update lives.
 [status_page]
 type = "static"        # static | wordpress | statuspage | hugo

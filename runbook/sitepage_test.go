@@ -52,6 +52,12 @@ type step struct {
 	key   string // which incident (the test's name for it)
 	draft Draft
 	rfo   *RFOText
+	// maintenance: schedule a window (draft from ScheduleDraft), cancel
+	// key's window, or run the timers
+	window   *Window
+	services []string
+	cancel   bool
+	tick     bool
 }
 
 // clock is a settable clock for a runbook.
@@ -67,7 +73,9 @@ func (c *clock) set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 // history published through the engine at their times: incidents across
 // midnight and the October change of clocks in Oslo, overlapping incidents,
 // a degraded-only one, one with an RFO, one still open, and a private
-// incident (an alert nobody published, dismissed) that must show nowhere.
+// incident (an alert nobody published, dismissed) that must show nowhere;
+// maintenance windows completed, cancelled, in progress and to come, their
+// reminders, starts and completions published by the timers.
 // The clock stops at historyNow.
 func historyRunbook(t testing.TB) (*Runbook, *clock, map[string]string) {
 	t.Helper()
@@ -123,6 +131,25 @@ func historyRunbook(t testing.TB) (*Runbook, *clock, map[string]string) {
 			"We are investigating reports of IMAP and POP login failures.", "imap")},
 		{at: "2026-11-20 10:00", key: "login", draft: upd(Identified, "A brute-force attack overloads the IMAP servers; we are blocking it.", nil)},
 		{at: "2026-11-20 10:30", key: "login", draft: closed("Logins work again; we blocked the attacking networks.")},
+
+		// Maintenance: a window announced the day before, reminded, started
+		// and completed by the timers (an hour and a half under maintenance
+		// on IMAP, no downtime); one cancelled; one to come on webmail.
+		{at: "2026-11-09 10:00", key: "upgrade", draft: Draft{Title: "IMAP server upgrade"}, services: []string{"imap"},
+			window: &Window{Start: utc("2026-11-10 21:00"), End: utc("2026-11-10 22:30")}},
+		{at: "2026-11-10 20:00", tick: true},
+		{at: "2026-11-10 21:00", tick: true},
+		{at: "2026-11-10 22:30", tick: true},
+		{at: "2026-11-12 09:00", key: "dns", draft: Draft{Title: "Moving the SMTP relays", Message: "We move the SMTP relays to new hosts; sending may be delayed for a few minutes."},
+			services: []string{"smtp"}, window: &Window{Start: utc("2026-11-14 07:00"), End: utc("2026-11-14 08:00")}},
+		{at: "2026-11-13 16:00", key: "dns", cancel: true},
+		{at: "2026-11-26 15:00", key: "move", draft: Draft{Title: "Webmail moves to new servers"}, services: []string{"webmail"},
+			window: &Window{Start: utc("2026-12-01 21:00"), End: utc("2026-12-01 22:00")}},
+		// In progress now: webmail under maintenance, started by the timer.
+		{at: "2026-11-25 09:00", key: "search", draft: Draft{Title: "Webmail search index rebuild"}, services: []string{"webmail"},
+			window: &Window{Start: utc("2026-11-27 10:00"), End: utc("2026-11-27 12:00")}},
+		{at: "2026-11-27 09:00", tick: true},
+		{at: "2026-11-27 10:00", tick: true},
 		{at: "2026-11-23 14:00", key: "login", rfo: &RFOText{Summary: "IMAP and POP logins failed for 72 minutes.",
 			RootCause: "A brute-force attack exhausted the IMAP workers.", Mitigation: "We blocked the attacking networks.",
 			FollowUp: "Per-network connection limits."}},
@@ -135,6 +162,7 @@ func historyRunbook(t testing.TB) (*Runbook, *clock, map[string]string) {
 	}
 	ids := map[string]string{}
 	ctx := context.Background()
+	sort.SliceStable(steps, func(i, j int) bool { return steps[i].at < steps[j].at })
 	for _, s := range steps {
 		clk.set(utc(s.at))
 		if s.key == "private" {
@@ -142,6 +170,24 @@ func historyRunbook(t testing.TB) (*Runbook, *clock, map[string]string) {
 		}
 		var res *Result
 		var err error
+		switch {
+		case s.tick:
+			done, err := rb.Tick(ctx, clk.now(), PublishOptions{})
+			if err != nil || len(done) != 1 || done[0].Error != "" || done[0].Result.Failed() > 0 {
+				t.Fatalf("%s tick: %v %+v", s.at, err, done)
+			}
+			continue
+		case s.window != nil:
+			s.draft, err = rb.ScheduleDraft(s.draft.Title, s.services, *s.window, s.draft.Message)
+		case s.cancel:
+			var inc *Incident
+			if inc, err = rb.Store.Load(ids[s.key]); err == nil {
+				s.draft, err = rb.MaintenanceDraft(inc, Cancelled, "")
+			}
+		}
+		if err != nil {
+			t.Fatalf("%s %s: %v", s.at, s.key, err)
+		}
 		if s.rfo != nil {
 			res, err = rb.PublishRFO(ctx, ids[s.key], *s.rfo, RFOOptions{})
 		} else {
@@ -219,7 +265,7 @@ func TestSiteGolden(t *testing.T) {
 	sort.Strings(names)
 	golden.Assert(t, "site/files.txt", strings.Join(names, "\n")+"\n")
 	for _, n := range []string{"index.html", "history/index.html", "history/2026-10.html", "history/2026-11.html",
-		"incidents/" + ids["login"] + ".html", "incidents/" + ids["login"] + "-rfo.html",
+		"incidents/" + ids["login"] + ".html", "incidents/" + ids["login"] + "-rfo.html", "incidents/" + ids["upgrade"] + ".html",
 		"status.json", "api/v2/summary.json", "api/v2/status.json", "feed.atom", "feed-webmail.atom"} {
 		golden.Assert(t, "site/"+n, files[n])
 	}

@@ -100,6 +100,9 @@ func nextStates(inc *Incident, d Draft) map[string]string {
 	if len(services) == 0 {
 		return nil
 	}
+	if inc.Maintenance != nil {
+		return maintenanceStates(services, d.Status)
+	}
 	severity := cmp.Or(d.Severity, inc.Severity)
 	carry := inc.Open() && inc.States != nil && severity == inc.statesSeverity
 	out := make(map[string]string, len(services))
@@ -128,10 +131,12 @@ func foldStates(inc *Incident, e Event) map[string]string {
 	out := make(map[string]string, len(inc.Services))
 	for _, svc := range inc.Services {
 		switch st := e.States[svc]; {
-		case inc.Status == Resolved:
+		case closedStatus(inc.Status):
 			out[svc] = Operational
 		case slices.Contains(publishers.States, st):
 			out[svc] = st
+		case inc.Maintenance != nil:
+			out[svc] = maintenanceState(inc.Status)
 		default:
 			out[svc] = DefaultState(inc.Severity)
 		}

@@ -41,14 +41,21 @@ type Summary struct {
 	AutoPostAt  time.Time `json:"auto_post_at,omitzero"` // when the automatic first update is due
 	Private     bool      `json:"private,omitempty"`     // nothing published yet
 	Spans       []Span    `json:"spans,omitempty"`       // the services' states over time, for the status page's timelines
+
+	// Maintenance is set for a scheduled maintenance window.
+	Maintenance *MaintenanceSummary `json:"maintenance,omitempty"`
 }
 
-// Open reports whether the incident is neither resolved nor dismissed.
-func (s Summary) Open() bool { return s.Status != Resolved && s.Status != Dismissed }
+// Open reports whether the incident is neither resolved nor dismissed (nor,
+// for a maintenance window, completed or cancelled).
+func (s Summary) Open() bool { return !closedStatus(s.Status) && s.Status != Dismissed }
 
 // Incident returns a minimal incident for cadence checks.
 func (s Summary) Incident() *Incident {
 	inc := &Incident{ID: s.ID, Status: s.Status, StartedAt: s.StartedAt, OpenedAt: s.OpenedAt}
+	if m := s.Maintenance; m != nil {
+		inc.Maintenance = &Maintenance{Start: m.Start, End: m.End, Phase: m.Phase}
+	}
 	if !s.LastPublic.IsZero() {
 		inc.Updates = []*Update{{Event: Event{At: s.LastPublic}, Number: s.Updates}}
 	}
@@ -71,6 +78,9 @@ func Summarize(inc *Incident) Summary {
 	}
 	if at, ok := inc.AutoPostAt(); ok {
 		s.AutoPostAt = at
+	}
+	if m := inc.Maintenance; m != nil {
+		s.Maintenance = &MaintenanceSummary{Start: m.Start, End: m.End, Phase: m.Phase, RemindedAt: m.RemindedAt}
 	}
 	return s
 }
@@ -100,7 +110,7 @@ type cachedSummary struct {
 	Summary Summary `json:"summary"`
 }
 
-const summaryCacheVersion = 8 // 5: alerts, 6: spans, 7: status_since, 8: the open index of incidents folders
+const summaryCacheVersion = 9 // 5: alerts, 6: spans, 7: status_since, 8: the open index of incidents folders, 9: maintenance
 
 // Summaries returns every incident's summary, newest first, reading only the
 // incidents that changed since the cache was written.

@@ -33,7 +33,7 @@ func Spans(inc *Incident) []Span {
 	ups := inc.PublicUpdates()
 	var out []Span
 	for i, u := range ups {
-		if u.Event.Status == Resolved {
+		if closedStatus(u.Event.Status) {
 			continue
 		}
 		from := u.Event.At
@@ -158,7 +158,7 @@ func timelines(svcs []timelineService, sums []Summary, now time.Time, loc *time.
 				first = t
 			}
 			for _, sp := range s.Spans {
-				if sp.Service == svc.ID && sp.From.Before(now) {
+				if sp.Service == svc.ID && !sp.From.After(now) { // a state set at now holds now
 					spans = append(spans, sp)
 					refs = append(refs, publishers.DayIncident{ID: s.ID, Title: s.Title})
 					if sp.To.IsZero() {

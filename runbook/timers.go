@@ -53,10 +53,11 @@ func (r *Runbook) Due(inc *Incident, now time.Time) []Action {
 	if recoverable(inc) {
 		add(ActionRecover, ActionRecover, inc.RecoveredAt(), "every alert resolved before anything was published")
 	}
-	if at, ok := inc.AutoPostAt(); ok && !now.Before(at) {
+	if at, ok := inc.AutoPostAt(); ok && !now.Before(at) && r.MaintenanceAllows(inc, now, "publish") {
 		add(ActionAutoPost, ActionAutoPost, at, fmt.Sprintf("no one acknowledged within %s of the alert (%s), which still fires",
 			templates.Duration(inc.PublishAfter), inc.FirstAlert().Label()))
 	}
+	out = append(out, r.maintenanceDue(inc, now)...)
 	if at, ok := retryDue(inc, now); ok {
 		add(ActionRetry, ActionRetry, at, "undelivered posts")
 	}
@@ -201,6 +202,12 @@ func (r *Runbook) do(ctx context.Context, a Action, now time.Time, opt PublishOp
 		o := opt
 		o.locked = true
 		res, err := r.Publish(ctx, a.Incident, d, o)
+		if err != nil {
+			return fail(err)
+		}
+		done.Result = res
+	case ActionMaintRemind, ActionMaintStart, ActionMaintComplete:
+		res, err := r.doMaintenance(ctx, inc, a, opt)
 		if err != nil {
 			return fail(err)
 		}

@@ -32,6 +32,10 @@ type Incident struct {
 	OpenedAt                    time.Time
 	ResolvedAt                  time.Time // zero while open
 	Related                     []Related // earlier incidents this one is related to (a recurrence), oldest first
+	// Maintenance is set for a scheduled maintenance window (nil for an
+	// incident): its Status is then scheduled, in_progress, completed or
+	// cancelled.
+	Maintenance *Maintenance
 }
 
 // Related is an earlier incident an incident is related to.
@@ -39,6 +43,31 @@ type Related struct {
 	ID, Title string
 	URL       string // its status post ("" when it has none)
 	StartedAt time.Time
+}
+
+// Maintenance is a scheduled maintenance window as templates see it.
+type Maintenance struct {
+	Start, End time.Time
+	// Phase is what the update being rendered announces: scheduled,
+	// reminder, in_progress, completed or cancelled.
+	Phase string
+}
+
+// Label is how a post names the phase: "Scheduled maintenance",
+// "Maintenance reminder", "Maintenance in progress", "Maintenance
+// completed", "Maintenance cancelled".
+func (m *Maintenance) Label() string {
+	switch m.Phase {
+	case "reminder":
+		return "Maintenance reminder"
+	case "in_progress":
+		return "Maintenance in progress"
+	case "completed":
+		return "Maintenance completed"
+	case "cancelled":
+		return "Maintenance cancelled"
+	}
+	return "Scheduled maintenance"
 }
 
 // Update is one public update.
@@ -81,25 +110,75 @@ func (i Incident) ServiceNames() string {
 
 func (s *Set) funcs() template.FuncMap {
 	return template.FuncMap{
-		"clock":     s.clock,
-		"when":      s.when,
-		"date":      s.date,
-		"duration":  Duration,
-		"since":     func(a, b time.Time) string { return Duration(b.Sub(a)) },
-		"title":     StatusTitle,
-		"truncate":  truncate,
-		"firstLine": firstLine,
-		"join":      strings.Join,
-		"upper":     strings.ToUpper,
+		"clock":       s.clock,
+		"when":        s.when,
+		"window":      s.Window,
+		"shortWindow": s.ShortWindow,
+		"date":        s.date,
+		"duration":    Duration,
+		"since":       func(a, b time.Time) string { return Duration(b.Sub(a)) },
+		"title":       StatusTitle,
+		"truncate":    truncate,
+		"firstLine":   firstLine,
+		"join":        strings.Join,
+		"upper":       strings.ToUpper,
 	}
 }
 
-// StatusTitle capitalizes a status: "investigating" -> "Investigating".
+// StatusTitle capitalizes a status: "investigating" -> "Investigating",
+// "in_progress" -> "In progress".
 func StatusTitle(s string) string {
 	if s == "" {
 		return s
 	}
+	s = strings.ReplaceAll(s, "_", " ")
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// Window formats a maintenance window in the set's zones, the primary one
+// with its dates: "Tue 1 Dec 22:00–23:00 CET (21:00–22:00 UTC)", or, over
+// midnight, "Tue 1 Dec 22:00 – Wed 2 Dec 02:00 CET (21:00–01:00 UTC)".
+func (s *Set) Window(start, end time.Time) string {
+	if start.IsZero() || end.IsZero() {
+		return "unknown"
+	}
+	first := span(start, end, s.zones[0], true)
+	if len(s.zones) == 1 {
+		return first
+	}
+	rest := make([]string, 0, len(s.zones)-1)
+	for _, z := range s.zones[1:] {
+		rest = append(rest, span(start, end, z, false))
+	}
+	return first + " (" + strings.Join(rest, ", ") + ")"
+}
+
+// ShortWindow is Window in the primary zone only: "Tue 1 Dec 22:00–23:00
+// CET", for texts that must be short.
+func (s *Set) ShortWindow(start, end time.Time) string {
+	if start.IsZero() || end.IsZero() {
+		return "unknown"
+	}
+	return span(start, end, s.zones[0], true)
+}
+
+// span writes start to end in one zone: "Tue 1 Dec 22:00–23:00 CET" with
+// dates, "21:00–22:00 UTC" without; each end keeps its own zone
+// abbreviation when the clocks change in between ("02:00 CEST–02:30 CET").
+func span(start, end time.Time, z *time.Location, dates bool) string {
+	a, b := start.In(z), end.In(z)
+	from, to, sep := a.Format("15:04"), b.Format("15:04"), "–"
+	if dates {
+		from = a.Format("Mon 2 Jan 15:04")
+		if a.Year() != b.Year() || a.YearDay() != b.YearDay() {
+			to, sep = b.Format("Mon 2 Jan 15:04"), " – "
+		}
+	}
+	za, zb := a.Format("MST"), b.Format("MST")
+	if za != zb {
+		return from + " " + za + sep + to + " " + zb
+	}
+	return from + sep + to + " " + za
 }
 
 // clock: "12:00 CEST (10:00 UTC)", the primary zone first, then the others.

@@ -35,6 +35,10 @@ const (
 	// AlertFile is the first message of an incident an alert opened: the
 	// automatic [Investigating] update, and the compose form's start.
 	AlertFile = "alert.md.tmpl"
+	// MaintenanceFile is the default message of each phase of a scheduled
+	// maintenance window (.Incident.Maintenance.Phase: scheduled,
+	// reminder, in_progress, completed, cancelled).
+	MaintenanceFile = "maintenance.md.tmpl"
 )
 
 // Defaults returns the embedded default templates' file system (for init).
@@ -148,7 +152,7 @@ func (s *Set) Render(name string, data *Data) (string, error) {
 		return "", fmt.Errorf("template %s does not exist", name)
 	}
 	data.zones = s.zones
-	if strings.HasSuffix(name, ".md.tmpl") && name != MessageFile {
+	if strings.HasSuffix(name, ".md.tmpl") && name != MessageFile && name != MaintenanceFile {
 		data = data.markdownSafe()
 	}
 	var b strings.Builder

@@ -31,6 +31,8 @@ func (a *app) alertingText(inc *runbook.Incident) string {
 		parts = append(parts, "private: nothing published yet")
 	}
 	switch at, ok := inc.AutoPostAt(); {
+	case ok && !a.rb.MaintenanceAllows(inc, now, "publish"):
+		parts = append(parts, "inside a maintenance window: no automatic update")
 	case ok && at.After(now):
 		parts = append(parts, "auto-post in "+templates.Duration(at.Sub(now)))
 	case ok:

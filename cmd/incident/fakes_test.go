@@ -592,6 +592,28 @@ func cmdFakes(ts *testscript.TestScript, neg bool, args []string) {
 			}
 		}
 		check(err)
+	case "scheduled": // scheduled statuspage FOR UNTIL: the latest incident is a scheduled maintenance of that window, Statuspage's own reminder and transitions off
+		if len(args) != 4 || args[1] != "statuspage" {
+			ts.Fatalf("usage: fakes scheduled statuspage FOR UNTIL")
+		}
+		incs := s.sp.Incidents()
+		var err error
+		switch {
+		case len(incs) == 0:
+			err = errors.New("statuspage holds no incident")
+		case incs[len(incs)-1].Scheduled == nil:
+			err = fmt.Errorf("statuspage incident %s is not a scheduled maintenance", incs[len(incs)-1].ID)
+		}
+		if err == nil {
+			sc := incs[len(incs)-1].Scheduled
+			off := func(b *bool) bool { return b != nil && !*b }
+			if got := sc.For.UTC().Format(time.RFC3339) + " " + sc.Until.UTC().Format(time.RFC3339); got != args[2]+" "+args[3] {
+				err = fmt.Errorf("statuspage maintenance window %s, want %s %s", got, args[2], args[3])
+			} else if !off(sc.RemindPrior) || !off(sc.AutoInProgress) || !off(sc.AutoCompleted) || !off(sc.AutoToMaintenance) || !off(sc.AutoToOperational) {
+				err = fmt.Errorf("statuspage maintenance %+v: its own reminder and transitions must be sent off", sc)
+			}
+		}
+		check(err)
 	case "dump": // dump NAME: what it holds, to stdout
 		argn(2, "dump NAME")
 		ps, err := s.posts(args[1])

@@ -21,7 +21,9 @@ public update, marked "stale" when that is longer than monitoring_max (default
 24h): close the incident or update it. With --json, print an array of objects
 with the fields id, title, status, severity, services, accounts, started_at,
 opened_at, resolved_at, last_public_update, status_since, updates, undelivered
-(times in RFC 3339, UTC).`,
+(times in RFC 3339, UTC), and for a maintenance window "maintenance": {"start",
+"end", "phase", "reminded_at"}. Maintenance windows are listed too, marked
+"maintenance, Tue 1 Dec 22:00–23:00 CET".`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			a.readOnly = true
@@ -71,12 +73,19 @@ opened_at, resolved_at, last_public_update, status_since, updates, undelivered
 					last += fmt.Sprintf(" (%d undelivered)", s.Undelivered)
 				}
 				if len(s.Alerts) > 0 && s.Open() {
-					last += " · " + a.alertingSummary(s, now)
+					text, _, _ := a.alertLine(s, now)
+					last += " · " + text
+				}
+				if s.Maintenance != nil {
+					last += " · " + a.maintenanceText(s.Maintenance)
 				}
 				if _, stale := rb.Stale(s, now); stale {
 					last += " (stale: close or update)"
 				}
 				age := templates.Duration(now.Sub(s.StartedAt))
+				if s.Maintenance != nil {
+					age = templates.Duration(now.Sub(s.OpenedAt)) // a window's start lies ahead: its age is since it was announced
+				}
 				if !s.Open() {
 					age = s.OpenedAt.In(rb.Zones[0]).Format("2006-01-02")
 				}

@@ -247,7 +247,7 @@ func (a *app) resolveID(args []string) (string, error) {
 	}
 	var open []string
 	for _, s := range sums {
-		if s.Open() {
+		if s.Open() && s.Maintenance == nil { // maintenance windows are named, or picked by `incident maintenance`
 			open = append(open, s.ID)
 		}
 	}
@@ -282,6 +282,9 @@ func (a *app) target(c *cobra.Command, args []string, f *publishFlags) (*runbook
 	inc, err := a.rb.Store.Load(id)
 	if err != nil {
 		return nil, nil, err
+	}
+	if inc.Maintenance != nil {
+		return nil, nil, usageErrorf("%s is a maintenance window: `incident maintenance start|complete|cancel %s` moves it on", id, id)
 	}
 	a.warnUndelivered(c.ErrOrStderr(), inc)
 	return inc, acc, nil

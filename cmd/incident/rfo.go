@@ -249,7 +249,7 @@ func (a *app) resolveResolvedID(args []string) (string, error) {
 	}
 	var cands []string
 	for _, s := range sums {
-		if !s.Open() && !s.HasRFO && rb.Now().Sub(s.ResolvedAt) < 14*24*time.Hour {
+		if !s.Open() && !s.HasRFO && s.Maintenance == nil && rb.Now().Sub(s.ResolvedAt) < 14*24*time.Hour {
 			cands = append(cands, s.ID)
 		}
 	}

@@ -185,6 +185,7 @@ holding incident.toml, else $XDG_CONFIG_HOME/incident, else the built-in default
 		a.newRFOCmd(), a.newNoteCmd(), a.newListCmd(), a.newShowCmd(), a.newStatusCmd(), a.newRetryCmd(),
 		a.newDoctorCmd(), a.newSiteCmd(), a.newSyncCmd(), a.newTrustCmd(), a.newVersionCmd(),
 		a.newAlertCmd(), a.newServeCmd(), a.newTickCmd(), a.newAckCmd(), a.newDismissCmd(),
+		a.newMaintenanceCmd(),
 	)
 	root.AddCommand(a.devCommands()...)
 	for _, c := range root.Commands() {

@@ -50,6 +50,9 @@ package main
 //	fakes hang|malformed|drop NAME N the next N requests hang / get a cut JSON answer / are
 //	                                 stored but their answer is lost (drop: writes only)
 //	fakes clear NAME...              remove queued faults
+//	fakes components statuspage CMP=STATUS...   the latest Statuspage incident's component statuses
+//	fakes scheduled statuspage FOR UNTIL         the latest Statuspage incident is a scheduled maintenance
+//	                                 of that window (RFC 3339), its own reminder and transitions off
 //	fakes dump NAME                  print what NAME holds to stdout
 //	nosecret DIR...                  no file under the DIRs, nor stdout or stderr of the last
 //	                                 command, holds any value of $FAKE_SECRETS

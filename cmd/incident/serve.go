@@ -37,7 +37,8 @@ func (a *app) newServeCmd() *cobra.Command {
 		Short: "Receive alerts over HTTP and run the timers (long-running)",
 		Long: `Receive alerts from monitoring systems over HTTP and run the timers: the
 automatic first update of an alert nobody acknowledged, private closing of what
-recovered, retries of undelivered posts.
+recovered, the reminder, start and completion of maintenance windows, retries of
+undelivered posts.
 
 Paths: POST /alerts/alertmanager, /alerts/grafana, /alerts/nodeping,
 /alerts/uptime-kuma, /alerts/generic; GET /healthz. A request carries the token

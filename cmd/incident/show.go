@@ -158,6 +158,12 @@ func (a *app) showText(w io.Writer, inc *runbook.Incident) {
 		}
 		fmt.Fprintln(w, strings.TrimSpace(fmt.Sprintf("related: %s (%s%s) %s", r.Title, r.ID, when, r.URL)))
 	}
+	switch m := inc.Maintenance; {
+	case m != nil && inc.Open():
+		a.maintenancePlan(w, m, rb.Now())
+	case m != nil:
+		fmt.Fprintf(w, "maintenance window %s\n", rb.Templates.Window(m.Start, m.End))
+	}
 	if due, ok := rb.UpdateDue(inc); ok {
 		if by := rb.Overdue(inc, rb.Now()); by > 0 {
 			fmt.Fprintf(w, "next update OVERDUE by %s (was due %s)\n", templates.Duration(by), a.clock(due))
@@ -253,10 +259,13 @@ func (a *app) showText(w io.Writer, inc *runbook.Incident) {
 			entry(e.At, "changed by %s: %s", who, changeText(e))
 		}
 	}
-	if inc.Open() {
-		return
+	switch {
+	case inc.Open():
+	case inc.Maintenance != nil:
+		fmt.Fprintf(w, "\n%s %s\n", inc.Status, a.when(inc.ResolvedAt))
+	default:
+		fmt.Fprintf(w, "\nresolved after %s\n", templates.Duration(inc.ResolvedAt.Sub(inc.StartedAt)))
 	}
-	fmt.Fprintf(w, "\nresolved after %s\n", templates.Duration(inc.ResolvedAt.Sub(inc.StartedAt)))
 }
 
 func changeText(e runbook.Event) string {

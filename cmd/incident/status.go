@@ -31,6 +31,9 @@ type statusEntry struct {
 	AutoPostAt time.Time `json:"auto_post_at,omitzero"`
 
 	inStatus time.Duration
+	// Held: a private alert inside a maintenance window whose route holds
+	// it back: no automatic update, nothing overdue.
+	Held bool `json:"held_by_maintenance,omitempty"`
 }
 
 // dueSoon is when a Nagios check warns before an update is due.
@@ -50,9 +53,10 @@ monitoring alerts when customer communication is late. An incident with no
 public update for longer than monitoring_max (incident.toml, default 24h),
 whatever its status, is stale: "monitoring for 3 days: close it or update
 it", a WARNING for --nagios (CRITICAL stays CRITICAL). With --json, print
-{"open": [...], "overdue": N} where each entry has id, title, status,
-last_public_update, next_update_due, overdue, overdue_by, stale, stale_for,
-undelivered.`,
+{"open": [...], "overdue": N, "maintenance": [...]} where each open entry has
+id, title, status, last_public_update, next_update_due, overdue, overdue_by,
+stale, stale_for, undelivered; maintenance windows to come or in progress keep
+no cadence and are listed apart (as in ` + "`incident maintenance list --json`" + `).`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			a.readOnly = true
@@ -74,25 +78,35 @@ undelivered.`,
 			}
 			now := rb.Now()
 			var entries []statusEntry
+			windows := []runbook.Summary{}
 			overdue, soon, undelivered, unacked, stale := 0, 0, 0, 0, 0
 			for _, s := range sums {
-				if !s.Open() {
+				if s.Open() && s.Maintenance != nil {
+					windows = append(windows, s) // no cadence, nothing overdue: listed apart
+				}
+				if !s.Open() || s.Maintenance != nil {
 					continue
 				}
 				inc := s.Incident()
 				due, _ := rb.UpdateDue(inc)
 				e := statusEntry{ID: s.ID, Title: s.Title, Status: s.Status, LastPublic: s.LastPublic, Due: due, Undelivered: s.Undelivered,
 					AutoPostAt: s.AutoPostAt, Unacked: s.Status == runbook.Triggered && s.AckedAt.IsZero()}
+				held := false
 				if len(s.Alerts) > 0 {
-					e.Alerting = a.alertingSummary(s, now)
+					var pages bool
+					e.Alerting, held, pages = a.alertLine(s, now)
+					e.Unacked = e.Unacked && pages
 				}
 				if e.Unacked {
 					unacked++
 				}
-				if by := rb.Overdue(inc, now); by > 0 {
+				e.Held = held
+				switch by := rb.Overdue(inc, now); {
+				case held: // inside a maintenance window: held back, not late
+				case by > 0:
 					e.Overdue, e.OverdueBy = true, templates.Duration(by)
 					overdue++
-				} else if due.Sub(now) <= dueSoon {
+				case due.Sub(now) <= dueSoon:
 					soon++
 				}
 				if s.Undelivered > 0 {
@@ -113,7 +127,7 @@ undelivered.`,
 				}
 				enc := json.NewEncoder(rawOut(c))
 				enc.SetIndent("", "  ")
-				if err := enc.Encode(map[string]any{"open": entries, "overdue": overdue}); err != nil {
+				if err := enc.Encode(map[string]any{"open": entries, "overdue": overdue, "maintenance": windows}); err != nil {
 					return err
 				}
 			default:
@@ -128,9 +142,12 @@ undelivered.`,
 					if e.Unacked {
 						fmt.Fprintf(c.OutOrStdout(), "  nobody acknowledged it: `incident ack %s`, or `incident update %s` to publish its first update\n", e.ID, e.ID)
 					}
-					if e.Overdue {
+					switch {
+					case e.Held:
+						fmt.Fprintf(c.OutOrStdout(), "  no update is due while the maintenance window lasts\n")
+					case e.Overdue:
 						fmt.Fprintf(c.OutOrStdout(), "  OVERDUE by %s: an update was due %s; run `incident update %s`\n", e.OverdueBy, a.clock(e.Due), e.ID)
-					} else {
+					default:
 						fmt.Fprintf(c.OutOrStdout(), "  next update due %s, in %s\n", a.clock(e.Due), templates.Duration(e.Due.Sub(now)))
 					}
 					if e.Stale {
@@ -139,6 +156,9 @@ undelivered.`,
 					if e.Undelivered > 0 {
 						fmt.Fprintf(c.OutOrStdout(), "  %d undelivered post(s): run `incident retry %s`\n", e.Undelivered, e.ID)
 					}
+				}
+				for _, s := range windows {
+					fmt.Fprintf(c.OutOrStdout(), "%s [%s] %s\n  %s\n", s.ID, s.Status, clean(s.Title), a.maintenanceText(s.Maintenance))
 				}
 			}
 			if overdue > 0 {

@@ -21,7 +21,8 @@ func (a *app) newTickCmd() *cobra.Command {
 		Short: "Run the timers once (for cron, instead of incident serve)",
 		Long: `Run the timers once: publish the automatic first update of an alert nobody
 acknowledged in time, close privately what recovered before anything was
-published, retry undelivered posts. What is due comes from the record alone, so
+published, publish the reminder, the start and the completion of maintenance
+windows at their times, retry undelivered posts. What is due comes from the record alone, so
 running tick from cron every minute does what ` + "`incident serve`" + ` does between
 alerts, and a tick that was killed loses nothing. With git sync, timed actions
 are claimed first, so two machines never both carry one out.

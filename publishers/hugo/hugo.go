@@ -181,7 +181,7 @@ func page(p publishers.Post, now func() time.Time) string {
 		b.WriteString("informational: true\n")
 	} else {
 		fmt.Fprintf(&b, "date: %s\n", firstTime(inc.StartedAt, inc.OpenedAt, firstUpdateTime(inc), now()).UTC().Format(time.RFC3339))
-		resolved := inc.Status == "resolved"
+		resolved := inc.Closed() // resolved, or a maintenance window completed or cancelled
 		fmt.Fprintf(&b, "resolved: %t\n", resolved)
 		if resolved {
 			fmt.Fprintf(&b, "resolvedWhen: %s\n", firstTime(inc.ResolvedAt, lastUpdateTime(inc), now()).UTC().Format(time.RFC3339))
@@ -210,8 +210,11 @@ func page(p publishers.Post, now func() time.Time) string {
 // issueSeverity is the cState severity of an incident: from the worst
 // state it held any service in (major outage -> down, partial outage or
 // degraded performance -> disrupted, maintenance -> notice), else from its
-// severity.
+// severity; a maintenance window is always a notice.
 func issueSeverity(inc publishers.Incident) string {
+	if inc.Maintenance != nil {
+		return "notice" // cState's maintenance
+	}
 	worst := publishers.Operational
 	for _, st := range inc.States {
 		worst = publishers.Worse(worst, st)

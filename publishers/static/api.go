@@ -74,12 +74,19 @@ type (
 		IncidentUpdates []spUpdate    `json:"incident_updates"`
 		Components      []spComponent `json:"components"`
 	}
+	// spMaintenance is a scheduled maintenance: an incident with its
+	// window.
+	spMaintenance struct {
+		spIncident
+		ScheduledFor   string `json:"scheduled_for"`
+		ScheduledUntil string `json:"scheduled_until"`
+	}
 	spSummary struct {
-		Page                  spPage        `json:"page"`
-		Components            []spComponent `json:"components"`
-		Incidents             []spIncident  `json:"incidents"`
-		ScheduledMaintenances []any         `json:"scheduled_maintenances"`
-		Status                spStatus      `json:"status"`
+		Page                  spPage          `json:"page"`
+		Components            []spComponent   `json:"components"`
+		Incidents             []spIncident    `json:"incidents"`
+		ScheduledMaintenances []spMaintenance `json:"scheduled_maintenances"`
+		Status                spStatus        `json:"status"`
 	}
 	spStatusFile struct {
 		Page   spPage   `json:"page"`
@@ -116,13 +123,13 @@ func (p *Publisher) writeJSON(d *SiteData, w *files) error {
 }
 
 // summary builds api/v2/summary.json: the page, every component, the
-// unresolved incidents with their updates, no scheduled maintenance yet,
-// and the page's status.
+// unresolved incidents with their updates, the maintenance windows to come
+// or in progress (soonest first), and the page's status.
 func (p *Publisher) summary(d *SiteData) spSummary {
 	pageID := strings.ReplaceAll(strings.ToLower(strings.TrimSpace(p.org)), " ", "-")
 	page := spPage{ID: pageID, Name: p.org, URL: p.baseURL, TimeZone: d.Zone.String(), UpdatedAt: spTime(d.Now)}
 	worst := d.worstState()
-	s := spSummary{Page: page, Components: []spComponent{}, Incidents: []spIncident{}, ScheduledMaintenances: []any{},
+	s := spSummary{Page: page, Components: []spComponent{}, Incidents: []spIncident{}, ScheduledMaintenances: []spMaintenance{},
 		Status: spStatus{Indicator: indicator(worst), Description: banner(worst)}}
 	comps := map[string]spComponent{}
 	for i, tl := range d.Services {
@@ -142,6 +149,10 @@ func (p *Publisher) summary(d *SiteData) spSummary {
 	}
 	for _, e := range d.Open() {
 		s.Incidents = append(s.Incidents, spIncidentOf(e, pageID, comps))
+	}
+	for _, e := range d.Windows() {
+		s.ScheduledMaintenances = append(s.ScheduledMaintenances, spMaintenance{spIncident: spIncidentOf(e, pageID, comps),
+			ScheduledFor: spTime(e.Maintenance.Start), ScheduledUntil: spTime(e.Maintenance.End)})
 	}
 	return s
 }

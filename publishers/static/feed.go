@@ -118,7 +118,7 @@ func (p *Publisher) writeFeed(d *SiteData, name, title, service string, w *files
 			id = link + "#update-" + strconv.Itoa(it.u.Number)
 		}
 		f.Entries = append(f.Entries, atomEntry{
-			ID: id, Title: "[" + titleCase(it.u.Status) + "] " + it.e.Title,
+			ID: id, Title: "[" + it.e.Label(it.u.Status) + "] " + it.e.Title,
 			Updated: it.u.At.UTC().Format(time.RFC3339), Link: atomLink{Rel: "alternate", Href: link},
 			Content: atomContent{Type: "html", Body: it.u.HTML},
 		})

@@ -16,7 +16,7 @@ var monthTmpl = template.Must(template.New("month").Funcs(funcs).Parse(layout + 
 <h2>{{.Month.Name}}</h2>
 {{with .Month.Incidents}}<ul class="history">
 {{range .}}<li><a href="../incidents/{{.ID}}.html">{{.Title}}</a> <span class="tag i-{{.Impact}}">{{impact .Impact}}</span><br>
-<span class="meta">{{when .StartedAt}}{{with .ResolvedAt}} to {{when .}}{{else}} · still open{{end}}{{with .Services}} · {{names .}}{{end}}{{if and .Open (not .LastUpdate.IsZero)}} · last updated {{ago .LastUpdate}}{{end}}</span>{{if .RFOURL}} · <a href="../incidents/{{.ID}}-rfo.html">Reason For Outage</a>{{end}}</li>
+<span class="meta">{{if .Maintenance}}{{window .Maintenance.Start .Maintenance.End}} · {{.Label .Status}}{{else}}{{when .StartedAt}}{{with .ResolvedAt}} to {{when .}}{{else}} · still open{{end}}{{end}}{{with .Services}} · {{names .}}{{end}}{{if and .Open (not .LastUpdate.IsZero)}} · last updated {{ago .LastUpdate}}{{end}}</span>{{if .RFOURL}} · <a href="../incidents/{{.ID}}-rfo.html">Reason For Outage</a>{{end}}</li>
 {{end}}</ul>
 {{else}}<p>No incidents reported.</p>
 {{end}}<p>{{with .Month.Prev}}<a href="{{.}}.html">← {{$.Month.PrevName}}</a> · {{end}}<a href="index.html">Every month</a>{{with .Month.Next}} · <a href="{{.}}.html">{{$.Month.NextName}} →</a>{{end}}</p>
@@ -58,7 +58,7 @@ func monthName(key string) string {
 // are newest first already).
 func months(d *SiteData) []monthLink {
 	var out []monthLink
-	for _, e := range d.Incidents {
+	for _, e := range d.historic() {
 		k := monthOf(e.StartedAt, d.Zone)
 		if n := len(out); n > 0 && out[n-1].Key == k {
 			out[n-1].Count++
@@ -87,7 +87,7 @@ func (p *Publisher) renderMonth(dir string, d *SiteData, key string, ms []monthL
 			m.Next, m.NextName = ms[i-1].Key, ms[i-1].Name
 		}
 	}
-	for _, e := range d.Incidents {
+	for _, e := range d.historic() {
 		if monthOf(e.StartedAt, d.Zone) == key {
 			m.Incidents = append(m.Incidents, e)
 		}

@@ -58,6 +58,7 @@ header a{font-weight:600}
 .i-none,.i-maintenance{background:#e8f0fe;color:#174ea6}.i-minor{background:#fef7e0;color:#6d4700}.i-major{background:#feefe3;color:#8a3c00}.i-critical{background:#fce8e6;color:#a50e0e}
 .icon{width:1em;height:1em;vertical-align:-.15em;fill:currentColor}
 .open{border:2px solid #8a3c00;border-radius:.4rem;padding:0 1rem .5rem;margin:1rem 0}
+.maintenance{border:2px solid #174ea6;border-radius:.4rem;padding:0 1rem .5rem;margin:1rem 0}
 ul.services{list-style:none;padding:0;margin:0}ul.services>li{padding:.6rem 0;border-bottom:1px solid #ddd}
 .row{display:flex;justify-content:space-between;align-items:baseline;gap:.5rem;flex-wrap:wrap}.name{font-weight:600}
 svg.bars{display:block;width:100%;height:34px;margin:.4rem 0 .1rem}
@@ -69,15 +70,16 @@ ul.affected{margin:.2rem 0;padding-left:1.2rem}
 footer{margin-top:3rem;color:#555;font-size:.85rem}
 @media (prefers-color-scheme: dark){body{background:#121212;color:#e8e8e8}a{color:#8ab4f8}.meta,.legend,footer{color:#b0b0b0}ul.services>li{border-color:#333}
 .s-operational{background:#0f2e1a;color:#81c995}.s-under_maintenance,.i-none,.i-maintenance{background:#132545;color:#aecbfa}.s-degraded_performance,.i-minor{background:#332700;color:#fdd663}.s-partial_outage,.i-major{background:#3a1f00;color:#fcad70}.s-major_outage,.i-critical{background:#3c1210;color:#f6aea9}
-.open{border-color:#fcad70}.d-nodata{fill:#5f6368}}
+.open{border-color:#fcad70}.maintenance{border-color:#aecbfa}.d-nodata{fill:#5f6368}}
 `
 
 var funcs = template.FuncMap{
 	// when and ago are the publisher's (see newPages): a time in the
 	// runbook's zones, and how long before now it was.
-	"when":  func(time.Time) string { return "" },
-	"ago":   func(time.Time) string { return "" },
-	"title": titleCase,
+	"when":   func(time.Time) string { return "" },
+	"ago":    func(time.Time) string { return "" },
+	"window": func(a, b time.Time) string { return "" },
+	"title":  titleCase,
 	// safe marks HTML rendered by templates.Markdown, which escapes
 	// everything the responder typed.
 	"safe":  func(s string) template.HTML { return template.HTML(s) }, // #nosec G203
@@ -91,8 +93,11 @@ var funcs = template.FuncMap{
 		return strings.Join(n, ", ")
 	},
 	"impact": func(s string) string {
-		if s == "none" {
+		switch s {
+		case "none":
 			return "no impact"
+		case "maintenance":
+			return s
 		}
 		return s + " impact"
 	},
@@ -122,7 +127,16 @@ func icon(state string) template.HTML {
 	return template.HTML(`<svg class="icon" viewBox="0 0 16 16" aria-hidden="true" focusable="false">` + shape + `</svg>`) // #nosec G203: fixed markup
 }
 
-var indexTmpl = template.Must(template.New("index").Funcs(funcs).Parse(layout + `{{template "top" .}}
+var indexTmpl = template.Must(template.New("index").Funcs(funcs).Parse(layout + `{{define "window"}}{{$e := .}}<article>
+<h3><a href="incidents/{{.ID}}.html">{{.Title}}</a></h3>
+<p class="meta"><span class="tag i-maintenance">{{.Label .Status}}</span> · {{window .Maintenance.Start .Maintenance.End}}</p>
+{{with .Services}}<ul class="affected">{{range .}}<li>{{.Name}}: {{template "state" ($e.StateOf .ID)}}</li>{{end}}</ul>{{end}}
+{{with latest .}}<div class="update">
+{{safe .HTML}}
+</div>{{end}}
+<p class="meta">Posted on {{when .OpenedAt}}{{with latest .}}{{if gt .Number 1}} · last updated {{ago .At}}{{end}}{{end}}</p>
+</article>
+{{end}}{{template "top" .}}
 <h1>{{.Org}} status</h1>
 {{with .Data.Open}}<section class="open" aria-labelledby="open-h">
 <h2 id="open-h">Open incidents</h2>
@@ -136,6 +150,9 @@ var indexTmpl = template.Must(template.New("index").Funcs(funcs).Parse(layout + 
 </div>{{end}}
 </article>
 {{end}}</section>
+{{end}}{{with .Data.InProgress}}<section class="maintenance" aria-labelledby="inprogress-h">
+<h2 id="inprogress-h">Maintenance in progress</h2>
+{{range .}}{{template "window" .}}{{end}}</section>
 {{end}}<p class="banner s-{{.Worst}}">{{icon .Worst}} {{.Banner}}</p>
 <h2>Services</h2>
 {{if .Services}}<ul class="services">
@@ -147,6 +164,9 @@ var indexTmpl = template.Must(template.New("index").Funcs(funcs).Parse(layout + 
 {{end}}</ul>
 <ul class="states" aria-label="What the states mean">{{range .Legend}}<li>{{template "state" .}}</li>{{end}}</ul>
 {{else}}<p>No services are listed yet.</p>
+{{end}}{{with .Data.Scheduled}}<section class="maintenance" aria-labelledby="scheduled-h">
+<h2 id="scheduled-h">Scheduled Maintenance</h2>
+{{range .}}{{template "window" .}}{{end}}</section>
 {{end}}<h2>Past incidents</h2>
 {{range .Past}}<h3>{{.Date}}</h3>
 {{range .Incidents}}<article>
@@ -176,8 +196,8 @@ var rfoTmpl = template.Must(template.New("rfo").Funcs(funcs).Parse(layout + `{{t
 // ago.
 type pages struct{ index, incident, rfo, month, months *template.Template }
 
-func newPages(when func(time.Time) string, now func() time.Time) pages {
-	f := template.FuncMap{"when": when, "ago": func(t time.Time) string { return ago(now().Sub(t)) }}
+func newPages(when func(time.Time) string, window func(a, b time.Time) string, now func() time.Time) pages {
+	f := template.FuncMap{"when": when, "window": window, "ago": func(t time.Time) string { return ago(now().Sub(t)) }}
 	clone := func(t *template.Template) *template.Template { return template.Must(t.Clone()).Funcs(f) }
 	return pages{index: clone(indexTmpl), incident: clone(incidentTmpl), rfo: clone(rfoTmpl), month: clone(monthTmpl), months: clone(monthsTmpl)}
 }
@@ -276,7 +296,7 @@ func past(d *SiteData) []pastDay {
 		start := time.Date(now.Year(), now.Month(), now.Day()-k, 0, 0, 0, 0, d.Zone)
 		end := time.Date(start.Year(), start.Month(), start.Day()+1, 0, 0, 0, 0, d.Zone)
 		day := pastDay{Date: start.Format("Mon 2 Jan 2006")}
-		for _, e := range d.Incidents {
+		for _, e := range d.historic() {
 			if !e.StartedAt.Before(start) && e.StartedAt.Before(end) {
 				day.Incidents = append(day.Incidents, e)
 			}
@@ -322,9 +342,12 @@ func (p *Publisher) writePage(rel string, t *template.Template, pg *Page, inc pu
 	return p.renderTo(rel, t, p.pageView(pg, inc), w)
 }
 
+// titleCase writes a status for people: "identified" -> "Identified",
+// "in_progress" -> "In progress".
 func titleCase(s string) string {
 	if s == "" {
 		return s
 	}
+	s = strings.ReplaceAll(s, "_", " ")
 	return strings.ToUpper(s[:1]) + s[1:]
 }

@@ -2,6 +2,7 @@ package static
 
 import (
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/incident-cli/incident/publishers"
@@ -46,6 +47,9 @@ type Site struct {
 	Description  string         `json:"description"` // the banner: "All Systems Operational", ...
 	Services     []ServiceState `json:"services"`
 	Incidents    []Entry        `json:"incidents"` // open first, then recent history, newest first
+	// Maintenance lists the maintenance windows to come or in progress,
+	// soonest first (finished ones are among Incidents).
+	Maintenance []Entry `json:"maintenance"`
 }
 
 // ServiceState is one service's current state.
@@ -74,6 +78,15 @@ type Entry struct {
 	URL        string               `json:"url"`
 	RFOURL     string               `json:"rfo_url,omitempty"`
 	Updates    []EntryUpdate        `json:"updates"` // newest first
+	// Maintenance is set for a scheduled maintenance window: its Status is
+	// scheduled, in_progress, completed or cancelled.
+	Maintenance *EntryWindow `json:"maintenance,omitempty"`
+}
+
+// EntryWindow is a maintenance window's announced start and end.
+type EntryWindow struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
 }
 
 // EntryUpdate is one public update.
@@ -97,6 +110,9 @@ func EntryOf(inc publishers.Incident, url string) Entry {
 		t := inc.ResolvedAt
 		e.ResolvedAt = &t
 	}
+	if m := inc.Maintenance; m != nil {
+		e.Maintenance = &EntryWindow{Start: m.Start, End: m.End}
+	}
 	e.Updates = []EntryUpdate{}
 	for i := len(inc.Updates) - 1; i >= 0; i-- {
 		u := inc.Updates[i]
@@ -108,8 +124,33 @@ func EntryOf(inc publishers.Incident, url string) Entry {
 	return e
 }
 
-// Open reports whether the incident is not resolved.
+// Open reports whether the incident is not resolved (a maintenance
+// window: not completed or cancelled).
 func (e Entry) Open() bool { return e.ResolvedAt == nil }
+
+// Upcoming reports whether the entry is a maintenance window to come or in
+// progress: it shows in the Scheduled Maintenance box, not among incidents,
+// past incidents or history.
+func (e Entry) Upcoming() bool { return e.Maintenance != nil && e.Open() }
+
+// InProgress reports whether the entry is a maintenance window in progress.
+func (e Entry) InProgress() bool { return e.Upcoming() && e.Status == "in_progress" }
+
+// Label is how the page names an update's status: the status ("Identified"),
+// or for a maintenance window Statuspage's words for its phase
+// ("Scheduled maintenance", "Maintenance in progress", ...).
+func (e Entry) Label(status string) string {
+	if e.Maintenance == nil {
+		return titleCase(status)
+	}
+	switch status {
+	case "scheduled":
+		return "Scheduled maintenance"
+	case "cancelled":
+		return "Maintenance cancelled"
+	}
+	return "Maintenance " + strings.ReplaceAll(status, "_", " ")
+}
 
 // StateOf returns the state the incident holds a service in now.
 func (e Entry) StateOf(svc string) string {
@@ -123,6 +164,9 @@ func (e Entry) StateOf(svc string) string {
 // major, critical), else what the worst state it set says (none when it
 // held no service down).
 func (e Entry) Impact() string {
+	if e.Maintenance != nil {
+		return "maintenance"
+	}
 	switch e.Severity {
 	case "minor", "major", "critical":
 		return e.Severity
@@ -180,11 +224,60 @@ func (d *SiteData) worstState() string {
 	return worst
 }
 
-// Open returns the open incidents, newest first.
+// Open returns the open incidents, newest first (maintenance windows are
+// not among them: see Windows).
 func (d *SiteData) Open() []Entry {
 	var out []Entry
 	for _, e := range d.Incidents {
-		if e.Open() {
+		if e.Open() && e.Maintenance == nil {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Windows returns the maintenance windows to come or in progress, soonest
+// first.
+func (d *SiteData) Windows() []Entry {
+	var out []Entry
+	for _, e := range d.Incidents {
+		if e.Upcoming() {
+			out = append(out, e)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Entry) int { return a.Maintenance.Start.Compare(b.Maintenance.Start) })
+	return out
+}
+
+// InProgress returns the maintenance windows in progress, soonest first.
+func (d *SiteData) InProgress() []Entry {
+	var out []Entry
+	for _, e := range d.Windows() {
+		if e.InProgress() {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Scheduled returns the maintenance windows to come, soonest first.
+func (d *SiteData) Scheduled() []Entry {
+	var out []Entry
+	for _, e := range d.Windows() {
+		if !e.InProgress() {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// historic returns the incidents the history and past incidents show,
+// newest first: every one but the maintenance windows to come or in
+// progress.
+func (d *SiteData) historic() []Entry {
+	var out []Entry
+	for _, e := range d.Incidents {
+		if !e.Upcoming() {
 			out = append(out, e)
 		}
 	}
@@ -192,11 +285,12 @@ func (d *SiteData) Open() []Entry {
 }
 
 // recent returns the open incidents and the History most recent resolved
-// ones (by start): what status.json lists.
+// ones (by start), finished maintenance windows among them: what
+// status.json lists.
 func (d *SiteData) recent() []Entry {
 	out := d.Open()
 	n := 0
-	for _, e := range d.Incidents {
+	for _, e := range d.historic() {
 		if !e.Open() && n < History {
 			out = append(out, e)
 			n++
@@ -221,7 +315,10 @@ func legacy(state string, monitoringOnly bool) string {
 
 // statusJSON builds status.json.
 func (p *Publisher) statusJSON(d *SiteData) *Site {
-	s := &Site{Organization: p.org, Generated: d.Now.UTC(), Incidents: d.recent(), Services: []ServiceState{}}
+	s := &Site{Organization: p.org, Generated: d.Now.UTC(), Incidents: d.recent(), Services: []ServiceState{}, Maintenance: d.Windows()}
+	if s.Maintenance == nil {
+		s.Maintenance = []Entry{}
+	}
 	if p.baseURL != "" {
 		s.URL = p.baseURL + "/"
 	}

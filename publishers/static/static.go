@@ -101,8 +101,12 @@ func New(cfg toml.Primitive, md toml.MetaData, env publishers.Env) (publishers.P
 	if when == nil {
 		when = func(t time.Time) string { return t.UTC().Format("Mon 2 Jan 2006 15:04 UTC") }
 	}
+	window := env.Window
+	if window == nil {
+		window = func(a, b time.Time) string { return when(a) + " – " + when(b) }
+	}
 	return &Publisher{dir: dir, baseURL: strings.TrimRight(c.BaseURL, "/"), gitPush: c.GitPush,
-		org: env.Organization, services: env.Services, now: now, when: when, refresh: refresh, pages: newPages(when, now)}, nil
+		org: env.Organization, services: env.Services, now: now, when: when, refresh: refresh, pages: newPages(when, window, now)}, nil
 }
 
 // SetSource gives the page what computes its shared files from the
@@ -195,8 +199,11 @@ func (p *Publisher) Publish(ctx context.Context, post publishers.Post) (publishe
 	if err := p.writeShared(d, w); err != nil {
 		return publishers.Receipt{}, err
 	}
-	if err := p.writeMonth(d, monthOf(post.Incident.StartedAt, d.Zone), w); err != nil {
-		return publishers.Receipt{}, err
+	// A maintenance window joins the history once it is over.
+	if post.Incident.Maintenance == nil || post.Incident.Closed() {
+		if err := p.writeMonth(d, monthOf(post.Incident.StartedAt, d.Zone), w); err != nil {
+			return publishers.Receipt{}, err
+		}
 	}
 	if err := w.commit(); err != nil {
 		return publishers.Receipt{}, err

@@ -45,6 +45,40 @@ type incidentFields struct {
 	ComponentIDs   []string                     `json:"component_ids,omitempty"`
 	Components     map[string]string            `json:"components,omitempty"`
 	Metadata       map[string]map[string]string `json:"metadata,omitempty"`
+	*scheduledFields
+}
+
+// scheduledFields make a new incident a scheduled maintenance. Statuspage's
+// own reminder and automatic transitions are turned off: the runbook
+// publishes the reminder, the start and the completion itself, on every
+// channel at once, and each would otherwise reach subscribers twice.
+type scheduledFields struct {
+	ScheduledFor                     string `json:"scheduled_for"`
+	ScheduledUntil                   string `json:"scheduled_until"`
+	ScheduledRemindPrior             bool   `json:"scheduled_remind_prior"`
+	ScheduledAutoInProgress          bool   `json:"scheduled_auto_in_progress"`
+	ScheduledAutoCompleted           bool   `json:"scheduled_auto_completed"`
+	AutoTransitionToMaintenanceState bool   `json:"auto_transition_to_maintenance_state"`
+	AutoTransitionToOperationalState bool   `json:"auto_transition_to_operational_state"`
+}
+
+// scheduled is the fields of a new maintenance window, nil for an incident.
+func scheduled(inc publishers.Incident) *scheduledFields {
+	m := inc.Maintenance
+	if m == nil {
+		return nil
+	}
+	return &scheduledFields{ScheduledFor: m.Start.UTC().Format(time.RFC3339), ScheduledUntil: m.End.UTC().Format(time.RFC3339)}
+}
+
+// status is the incident's status in Statuspage's words: a cancelled
+// maintenance window is completed there (Statuspage has no cancelled; the
+// update's text says it was called off).
+func status(inc publishers.Incident) string {
+	if inc.Maintenance != nil && inc.Status == "cancelled" {
+		return "completed"
+	}
+	return inc.Status
 }
 
 type incidentRequest struct {
@@ -67,13 +101,14 @@ func (c *channel) create(ctx context.Context, p publishers.Post) (publishers.Rec
 	}
 	ids, comps := c.components(p.Incident)
 	req := incidentRequest{Incident: incidentFields{
-		Name:           name(p.Title),
-		Status:         p.Incident.Status,
-		Body:           p.Text,
-		ImpactOverride: impact(p.Incident.Severity),
-		ComponentIDs:   ids,
-		Components:     comps,
-		Metadata:       map[string]map[string]string{"incident": {"id": p.Incident.ID, "key": p.Key, "update": p.Key}},
+		Name:            name(p.Title),
+		Status:          status(p.Incident),
+		Body:            p.Text,
+		ImpactOverride:  impact(p.Incident.Severity),
+		ComponentIDs:    ids,
+		Components:      comps,
+		Metadata:        map[string]map[string]string{"incident": {"id": p.Incident.ID, "key": p.Key, "update": p.Key}},
+		scheduledFields: scheduled(p.Incident),
 	}}
 	var out incident
 	if _, err := c.client.Do(ctx, op, http.MethodPost, c.pages+"/incidents", req, &out); err != nil {
@@ -115,7 +150,7 @@ func (c *channel) update(ctx context.Context, p publishers.Post) (publishers.Rec
 			if last == p.Key {
 				return c.receipt(cur, p.Thread.URL, "update"), nil
 			}
-		} else if applied(cur, p.Incident.Status, body, at) { // an incident from before keys were kept
+		} else if applied(cur, status(p.Incident), body, at) { // an incident from before keys were kept
 			return c.receipt(cur, p.Thread.URL, "update"), nil
 		}
 	}
@@ -123,7 +158,7 @@ func (c *channel) update(ctx context.Context, p publishers.Post) (publishers.Rec
 	ids, comps := c.components(p.Incident)
 	req := incidentRequest{Incident: incidentFields{
 		Name:           name(p.Title),
-		Status:         p.Incident.Status,
+		Status:         status(p.Incident),
 		Body:           body,
 		ImpactOverride: impact(p.Incident.Severity),
 		ComponentIDs:   ids,

@@ -2,6 +2,13 @@
 // Statuspage page through its REST API v1 (incidents, components and
 // incident postmortems), authenticated with "Authorization: OAuth KEY".
 //
+// A maintenance window (Post.Incident.Maintenance) is a scheduled
+// maintenance: created with scheduled_for and scheduled_until and with
+// Statuspage's own reminder and automatic transitions off (the runbook
+// publishes them); its statuses are scheduled, in_progress and completed
+// (a cancelled window is completed, with the cancellation as its text); its
+// components are under_maintenance only while it is in progress.
+//
 // Threading: the first update creates a Statuspage incident named Post.Title
 // whose first incident update is Post.Text. Later updates PATCH that incident
 // with the new status and only the latest update's message (Statuspage lists
@@ -184,10 +191,10 @@ func (c *channel) Verify(ctx context.Context) (string, error) {
 // operational once resolved, else the service's state as of this update
 // (the update's --state, or its severity's default).
 func (c *channel) componentStatus(inc publishers.Incident, svc string) string {
-	if s, ok := c.cfg.ComponentStatus[inc.Status]; ok {
+	if s, ok := c.cfg.ComponentStatus[inc.Status]; ok && inc.Maintenance == nil {
 		return s
 	}
-	if inc.Status == "resolved" {
+	if inc.Closed() {
 		return "operational"
 	}
 	if s := inc.States[svc]; slices.Contains(componentStatuses, s) {
@@ -205,7 +212,9 @@ func (c *channel) componentStatus(inc publishers.Incident, svc string) string {
 
 // components maps the incident's services to component ids and statuses.
 // Services without a component are left out; services sharing a component
-// give it the worst of their states.
+// give it the worst of their states. A maintenance window still to come
+// names its components but sets no status: it must not touch the state an
+// incident holds them in (cState #205 gets this wrong).
 func (c *channel) components(inc publishers.Incident) ([]string, map[string]string) {
 	var ids []string
 	m := map[string]string{}
@@ -224,6 +233,9 @@ func (c *channel) components(inc publishers.Incident) ([]string, map[string]stri
 	}
 	if len(ids) == 0 {
 		return nil, nil
+	}
+	if inc.Maintenance != nil && inc.Status == "scheduled" {
+		return ids, nil
 	}
 	return ids, m
 }

@@ -29,6 +29,14 @@ type incident struct {
 	Services  []publishers.Service `json:"services"`
 	Accounts  int                  `json:"accounts"`
 	StartedAt time.Time            `json:"started_at,omitzero"`
+	// Maintenance is the window of a scheduled maintenance (nil for an
+	// incident).
+	Maintenance *window `json:"maintenance,omitempty"`
+}
+
+type window struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
 }
 
 type update struct {
@@ -52,6 +60,9 @@ func encode(p publishers.Post) ([]byte, error) {
 			ID: in.ID, Title: in.Title, Status: in.Status, Severity: in.Severity,
 			Services: in.Services, Accounts: in.Accounts, StartedAt: in.StartedAt.UTC(),
 		},
+	}
+	if m := in.Maintenance; m != nil {
+		d.Incident.Maintenance = &window{Start: m.Start.UTC(), End: m.End.UTC()}
 	}
 	if d.Kind == "" {
 		d.Kind = publishers.KindUpdate

@@ -16,11 +16,12 @@
 //	  "incident": {
 //	    "id": "2026-11-27-imap-pop-login-failures",
 //	    "title": "IMAP/POP login failures",
-//	    "status": "investigating",   // investigating|identified|monitoring|resolved
+//	    "status": "investigating",   // investigating|identified|monitoring|resolved; a maintenance window: scheduled|in_progress|completed|cancelled
 //	    "severity": "major",         // minor|major|critical, or ""
 //	    "services": [{"id": "imap", "name": "IMAP/POP"}],
 //	    "accounts": 1200,            // estimate; 0 when unknown
-//	    "started_at": "2026-11-27T09:55:00Z"
+//	    "started_at": "2026-11-27T09:55:00Z",
+//	    "maintenance": {"start": "…", "end": "…"}  // a scheduled maintenance window's; absent for an incident
 //	  },
 //	  "update": {                    // the update published; for an rfo, the RFO
 //	    "number": 1, "status": "investigating", "message": "…",

@@ -1,8 +1,9 @@
 // Package statuspagetest is the Atlassian Statuspage REST API v1 on
-// loopback, as far as the statuspage channel uses it: the incidents,
-// components and incident postmortems of one page, behind "Authorization:
-// OAuth KEY", answering with Statuspage's documented bodies (errors are
-// {"message": "..."}) and validations. Faults are injected per request (see
+// loopback, as far as the statuspage channel uses it: the incidents
+// (realtime, and scheduled maintenances with scheduled_for and
+// scheduled_until), components and incident postmortems of one page,
+// behind "Authorization: OAuth KEY", answering with Statuspage's documented
+// bodies (errors are {"message": "..."}) and validations. Faults are injected per request (see
 // Server.Fail, Hang, Malformed, DropAnswer; Inject with a Method and Path
 // drops one particular write).
 package statuspagetest
@@ -32,8 +33,9 @@ const (
 var DefaultComponents = map[string]string{"cmp_imap": "IMAP/POP", "cmp_smtp": "SMTP"}
 
 var (
-	incidentStatuses  = []string{"investigating", "identified", "monitoring", "resolved"}
-	componentStatuses = []string{"operational", "under_maintenance", "degraded_performance", "partial_outage", "major_outage"}
+	incidentStatuses    = []string{"investigating", "identified", "monitoring", "resolved"}
+	maintenanceStatuses = []string{"scheduled", "in_progress", "verifying", "completed"}
+	componentStatuses   = []string{"operational", "under_maintenance", "degraded_performance", "partial_outage", "major_outage"}
 )
 
 // Options configure a Server; the zero value works.
@@ -71,6 +73,7 @@ type incident struct {
 	Metadata                            map[string]any
 	Components                          map[string]string
 	Updates                             []map[string]any // newest first
+	Scheduled                           *Scheduled
 }
 
 // Incident is an incident the page holds.
@@ -79,6 +82,16 @@ type Incident struct {
 	Metadata                            map[string]any    // {"incident": {"id": ..., "key": ...}}: the idempotency marker
 	Components                          map[string]string // component id -> status
 	Updates                             []Update          // newest first, as Statuspage lists them
+	Scheduled                           *Scheduled        // set for a scheduled maintenance
+}
+
+// Scheduled is what makes an incident a scheduled maintenance: its window
+// and the options of Statuspage's own reminder and automatic transitions
+// (nil: not given, which Statuspage takes as its defaults).
+type Scheduled struct {
+	For, Until                                 time.Time
+	RemindPrior, AutoInProgress, AutoCompleted *bool
+	AutoToMaintenance, AutoToOperational       *bool
 }
 
 // Update is one incident update.
@@ -138,7 +151,7 @@ func (s *Server) Incidents() []Incident {
 	var out []Incident
 	for _, inc := range s.incidents {
 		x := Incident{ID: inc.ID, Name: inc.Name, Status: inc.Status, Impact: inc.Impact, Shortlink: inc.Shortlink,
-			Metadata: maps.Clone(inc.Metadata), Components: maps.Clone(inc.Components)}
+			Metadata: maps.Clone(inc.Metadata), Components: maps.Clone(inc.Components), Scheduled: inc.Scheduled}
 		for _, u := range inc.Updates {
 			x.Updates = append(x.Updates, Update{ID: u["id"].(string), Status: u["status"].(string), Body: u["body"].(string), CreatedAt: u["created_at"].(string)})
 		}
@@ -256,6 +269,14 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request, inc *incident) {
 			ComponentIDs   []string          `json:"component_ids"`
 			Components     map[string]string `json:"components"`
 			Metadata       map[string]any    `json:"metadata"`
+			// scheduled maintenance
+			ScheduledFor      *string `json:"scheduled_for"`
+			ScheduledUntil    *string `json:"scheduled_until"`
+			RemindPrior       *bool   `json:"scheduled_remind_prior"`
+			AutoInProgress    *bool   `json:"scheduled_auto_in_progress"`
+			AutoCompleted     *bool   `json:"scheduled_auto_completed"`
+			AutoToMaintenance *bool   `json:"auto_transition_to_maintenance_state"`
+			AutoToOperational *bool   `json:"auto_transition_to_operational_state"`
 		} `json:"incident"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.Incident == nil {
@@ -263,6 +284,24 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request, inc *incident) {
 		return
 	}
 	in := req.Incident
+	// A scheduled maintenance is made by creating it with a maintenance
+	// status; it keeps maintenance statuses, as a realtime incident keeps
+	// realtime ones.
+	maintenance := inc != nil && inc.Scheduled != nil || inc == nil && slices.Contains(maintenanceStatuses, in.Status)
+	statuses := incidentStatuses
+	if maintenance {
+		statuses = maintenanceStatuses
+	}
+	var sched *Scheduled
+	if maintenance && inc == nil {
+		var msg string
+		if sched, msg = scheduledOf(in.ScheduledFor, in.ScheduledUntil); msg != "" {
+			spError(w, 422, msg)
+			return
+		}
+		sched.RemindPrior, sched.AutoInProgress, sched.AutoCompleted = in.RemindPrior, in.AutoInProgress, in.AutoCompleted
+		sched.AutoToMaintenance, sched.AutoToOperational = in.AutoToMaintenance, in.AutoToOperational
+	}
 	switch {
 	case inc == nil && (in.Name == nil || *in.Name == ""):
 		spError(w, 422, "Name can't be blank")
@@ -270,8 +309,11 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request, inc *incident) {
 	case in.Name != nil && utf8.RuneCountInString(*in.Name) > 255:
 		spError(w, 422, "Name is too long (maximum is 255 characters)")
 		return
-	case in.Status != "" && !slices.Contains(incidentStatuses, in.Status):
+	case in.Status != "" && !slices.Contains(statuses, in.Status):
 		spError(w, 422, "Status is not included in the list")
+		return
+	case !maintenance && (in.ScheduledFor != nil || in.ScheduledUntil != nil):
+		spError(w, 422, "Scheduled for can only be set on a scheduled incident")
 		return
 	case utf8.RuneCountInString(in.Body) > 25000:
 		spError(w, 422, "Body is too long (maximum is 25000 characters)")
@@ -302,7 +344,10 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request, inc *incident) {
 	if inc == nil {
 		n := len(s.incidents) + 1
 		inc = &incident{ID: fmt.Sprintf("p31zjtct2jer%02d", n), Status: "investigating", Impact: "none",
-			Shortlink: fmt.Sprintf("http://stspg.io/abc%02d", n), Metadata: in.Metadata, Components: map[string]string{}}
+			Shortlink: fmt.Sprintf("http://stspg.io/abc%02d", n), Metadata: in.Metadata, Components: map[string]string{}, Scheduled: sched}
+		if sched != nil {
+			inc.Impact = "maintenance"
+		}
 		s.incidents = append(s.incidents, inc)
 		status = 201
 	}
@@ -333,6 +378,28 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request, inc *incident) {
 		inc.Updates = append([]map[string]any{u}, inc.Updates...)
 	}
 	spJSON(w, status, s.render(inc))
+}
+
+// scheduledOf reads a new scheduled maintenance's window, or says what is
+// wrong with it.
+func scheduledOf(from, until *string) (*Scheduled, string) {
+	if from == nil || *from == "" {
+		return nil, "Scheduled for can't be blank"
+	}
+	if until == nil || *until == "" {
+		return nil, "Scheduled until can't be blank"
+	}
+	f, err1 := time.Parse(time.RFC3339, *from)
+	u, err2 := time.Parse(time.RFC3339, *until)
+	switch {
+	case err1 != nil:
+		return nil, "Scheduled for is not a valid date"
+	case err2 != nil:
+		return nil, "Scheduled until is not a valid date"
+	case !u.After(f):
+		return nil, "Scheduled until must be after scheduled for"
+	}
+	return &Scheduled{For: f, Until: u}, ""
 }
 
 func (s *Server) postmortem(w http.ResponseWriter, r *http.Request, id, sub string) {
@@ -400,11 +467,21 @@ func (s *Server) render(inc *incident) map[string]any {
 	for _, cid := range slices.Sorted(maps.Keys(inc.Components)) {
 		comps = append(comps, map[string]any{"id": cid, "name": s.comps[cid], "status": inc.Components[cid]})
 	}
-	return map[string]any{
+	out := map[string]any{
 		"id": inc.ID, "name": inc.Name, "status": inc.Status, "impact": inc.Impact, "shortlink": inc.Shortlink,
 		"page_id": s.pageID, "metadata": inc.Metadata, "incident_updates": inc.Updates, "components": comps,
 		"created_at": s.created.Format(time.RFC3339), "resolved_at": nil, "postmortem_body": nil,
+		"scheduled_for": nil, "scheduled_until": nil, "scheduled_remind_prior": false,
+		"scheduled_auto_in_progress": false, "scheduled_auto_completed": false,
 	}
+	if sc := inc.Scheduled; sc != nil {
+		out["scheduled_for"], out["scheduled_until"] = sc.For.UTC().Format(time.RFC3339), sc.Until.UTC().Format(time.RFC3339)
+		for k, v := range map[string]*bool{"scheduled_remind_prior": sc.RemindPrior, "scheduled_auto_in_progress": sc.AutoInProgress,
+			"scheduled_auto_completed": sc.AutoCompleted} {
+			out[k] = v != nil && *v
+		}
+	}
+	return out
 }
 
 func spJSON(w http.ResponseWriter, status int, v any) {

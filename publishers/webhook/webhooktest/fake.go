@@ -75,6 +75,11 @@ type Document struct {
 		Services  []struct{ ID, Name string }
 		Accounts  int       `json:"accounts"`
 		StartedAt time.Time `json:"started_at"`
+		// Maintenance is a scheduled maintenance window's (nil for an incident).
+		Maintenance *struct {
+			Start time.Time `json:"start"`
+			End   time.Time `json:"end"`
+		} `json:"maintenance"`
 	} `json:"incident"`
 	Update struct {
 		Number  int       `json:"number"`

@@ -5,7 +5,8 @@
 //
 // request: {"chromium": PATH, "userDataDir": DIR, "pages": [PATH...], "screenshot": PATH or ""}
 // report:  {"pages": [{"path", "scheme", "violations": [...], "scripts", "external": [URL...],
-//            "services": [{"name", "state", "days", "titles": [...], "label", "uptime"}]}]}
+//            "services": [{"name", "state", "days", "titles": [...], "label", "uptime"}],
+//            "maintenance": [{"section", "title", "text"}]}]}
 "use strict";
 const fs = require("fs");
 const puppeteer = require("puppeteer-core");
@@ -49,6 +50,11 @@ async function main() {
               uptime: (li.querySelector(".legend") || {}).textContent || "",
             };
           }),
+          maintenance: [...document.querySelectorAll("section.maintenance article")].map((a) => ({
+            section: (a.closest("section").querySelector("h2") || {}).textContent || "",
+            title: (a.querySelector("h3") || {}).textContent || "",
+            text: a.innerText,
+          })),
         }));
         await page.addScriptTag({ content: axeSource });
         const result = await page.evaluate(
