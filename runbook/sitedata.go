@@ -34,7 +34,7 @@ func (r *Runbook) SiteData(s *static.Publisher) (*static.SiteData, error) {
 		// stop this update from reaching the page: read what can be read.
 		sums = r.readableSummaries()
 	}
-	now := r.Now()
+	now := pageNow(r.Now(), sums)
 	d := &static.SiteData{Now: now, Zone: r.Zones[0], Services: r.Timelines(sums, now), Subscribe: r.subscribeAddress()}
 	var public []Summary
 	for _, sm := range sums {
@@ -208,4 +208,28 @@ func (r *Runbook) subscribeAddress() string {
 		}
 	}
 	return ""
+}
+
+// pageNow is the time the page shows the state at: the clock's, but never
+// before a change on record. An event is stamped after the newest event it
+// saw (the log follows causality), so on a machine whose clock is behind
+// another's, or when the clock has not moved since, the update being
+// published can be a moment "in the future": the page must show it.
+func pageNow(now time.Time, sums []Summary) time.Time {
+	for _, s := range sums {
+		for _, t := range []time.Time{s.LastPublic, s.StatusSince, s.ResolvedAt} {
+			if t.After(now) {
+				now = t
+			}
+		}
+		for _, sp := range s.Spans {
+			if sp.From.After(now) {
+				now = sp.From
+			}
+			if sp.To.After(now) && sp.To.Before(s.LastPublic.Add(time.Second)) {
+				now = sp.To
+			}
+		}
+	}
+	return now
 }
