@@ -24,6 +24,12 @@ type Config struct {
 	Channels          []toml.Primitive `toml:"channel"`
 	Sync              SyncConfig       `toml:"sync"`
 	Alerts            AlertsConfig     `toml:"alerts"`
+	// Paging staff: [[pager]] tables (decoded by their packages), the
+	// escalation levels, the rota and [paging] (see escalation.go).
+	Pagers     []toml.Primitive  `toml:"pager"`
+	Escalation []EscalationLevel `toml:"escalation"`
+	Rota       []RotaShift       `toml:"rota"`
+	Paging     PagingConfig      `toml:"paging"`
 }
 
 // Service is one [[service]] of the runbook.
@@ -143,8 +149,8 @@ func unknownKeys(path string, src []byte, md toml.MetaData, valid func(table str
 		}
 		name := k[len(k)-1]
 		msg := fmt.Sprintf("unknown key `%s`", k.String())
-		if table != "" && strings.HasPrefix(table, "channel#") {
-			msg = fmt.Sprintf("unknown key `%s` in [[channel]] %s", name, strings.TrimPrefix(table, "channel#"))
+		if t, n, ok := strings.Cut(table, "#"); ok {
+			msg = fmt.Sprintf("unknown key `%s` in [[%s]] %s", name, t, n)
 		}
 		if s := nearest(name, valid(table)); s != "" {
 			msg += fmt.Sprintf("; did you mean `%s`?", s)
@@ -208,4 +214,4 @@ func nearest(name string, valid []string) string {
 }
 
 // configKeys are the top-level keys of incident.toml.
-var configKeys = []string{"organization", "zones", "first_update_within", "cadence", "responder", "service", "status_page", "channel", "sync", "alerts"}
+var configKeys = []string{"organization", "zones", "first_update_within", "cadence", "responder", "service", "status_page", "channel", "sync", "alerts", "pager", "escalation", "rota", "paging"}

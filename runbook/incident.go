@@ -57,6 +57,10 @@ type Incident struct {
 	DismissedAt  time.Time // when it was closed privately
 	DismissedBy  string
 	Reason       string // why it was dismissed ("flap", "recovered after 3 min")
+
+	// Pages are the incident's pages to staff, by key, in order of their
+	// first record (see paging.go).
+	Pages []*PageState
 }
 
 // Update is one public update and the fate of its deliveries.
@@ -153,6 +157,8 @@ func Fold(id string, events []Event) *Incident {
 			applyFields(inc, e)
 		case KindAlert, KindAck, KindDismissed:
 			foldAlerting(inc, e)
+		case KindPage:
+			foldPage(inc, e)
 		case KindNote:
 			inc.Notes = append(inc.Notes, e)
 		case KindStep:

@@ -39,6 +39,12 @@ type Summary struct {
 	AckedBy     string    `json:"acked_by,omitempty"`
 	AutoPostAt  time.Time `json:"auto_post_at,omitzero"` // when the automatic first update is due
 	Private     bool      `json:"private,omitempty"`     // nothing published yet
+
+	// Paging: until when stand-down pages and cancels may still be due
+	// (the timers look at a closed incident until then), and the pagers
+	// whose last page failed.
+	PagingUntil  time.Time `json:"paging_until,omitzero"`
+	PagersFailed []string  `json:"pagers_failed,omitempty"` // "phones: pushover: send to alice: ... (3 attempts)"
 }
 
 // Open reports whether the incident is neither resolved nor dismissed.
@@ -70,6 +76,7 @@ func Summarize(inc *Incident) Summary {
 	if at, ok := inc.AutoPostAt(); ok {
 		s.AutoPostAt = at
 	}
+	s.PagingUntil, s.PagersFailed = pagingSummary(inc)
 	return s
 }
 
@@ -98,7 +105,7 @@ type cachedSummary struct {
 	Summary Summary `json:"summary"`
 }
 
-const summaryCacheVersion = 5
+const summaryCacheVersion = 6
 
 // Summaries returns every incident's summary, newest first, reading only the
 // incidents that changed since the cache was written.

@@ -64,6 +64,7 @@ type RFO struct {
 	LongestGap                                       time.Duration // longest gap between public updates
 	Cadence                                          time.Duration
 	Duration                                         time.Duration // from start to resolution
+	AlertToAck                                       time.Duration // from the first alert to the first acknowledgement (0: none)
 }
 
 // TimelineEntry is one line of an RFO timeline.
