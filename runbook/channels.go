@@ -110,10 +110,10 @@ func (r *Runbook) loadConfig(opt Options) (*Config, error) {
 	if err := r.buildPagers(c, md, r.channelEnv(c, opt), r.ConfigFile, src); err != nil {
 		return nil, err
 	}
-	if err := r.checkEscalation(c, r.ConfigFile, src); err != nil {
+	if err := r.buildChannels(c, md, opt, r.ConfigFile, src); err != nil {
 		return nil, err
 	}
-	if err := r.buildChannels(c, md, opt, r.ConfigFile, src); err != nil {
+	if err := r.checkEscalation(c, r.ConfigFile, src); err != nil {
 		return nil, err
 	}
 	return c, nil

@@ -129,5 +129,5 @@ func AlertToAck(inc *Incident) (time.Duration, bool) {
 	if from.IsZero() || from.After(inc.AckedAt) {
 		from = inc.OpenedAt
 	}
-	return inc.AckedAt.Sub(from), true
+	return inc.AckedAt.Sub(from).Round(time.Second), true
 }
