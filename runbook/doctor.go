@@ -82,7 +82,7 @@ func (r *Runbook) Doctor(ctx context.Context, online bool) []Check {
 			add("online "+ch.Name, err, "credentials work: "+who)
 		}
 	}
-	return out
+	return append(out, r.doctorPaging(ctx, online)...)
 }
 
 // permissionCheck warns when the config, which names secret files and
@@ -162,6 +162,7 @@ func (r *Runbook) secretRefs() []string {
 	}
 	walk(raw["status_page"])
 	walk(raw["channel"])
+	walk(raw["pager"])
 	var out []string
 	for s := range seen {
 		out = append(out, s)

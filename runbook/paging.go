@@ -281,11 +281,11 @@ type resolved struct {
 // resolve turns a level's target into pages at moment at: "NAME" into one
 // page per person of a pager that pages people one by one (else one page
 // for everyone), "NAME:oncall" into the person the rota names at at
-// (everyone, with a note, when it names no one). A minor incident pages
-// by email only.
-func (r *Runbook) resolve(inc *Incident, t Target, at time.Time) []resolved {
+// (everyone, with a note, when it names no one). emailOnly (a minor
+// incident) keeps email pagers only.
+func (r *Runbook) resolve(t Target, at time.Time, emailOnly bool) []resolved {
 	p := r.Pager(t.Pager)
-	if p == nil || (inc.Severity == "minor" && !p.Email()) {
+	if p == nil || (emailOnly && !p.Email()) {
 		return nil
 	}
 	one := func(person string) []resolved { return []resolved{{pager: p, person: person}} }
@@ -398,7 +398,7 @@ func (r *Runbook) ladder(inc *Incident, now time.Time) []planned {
 			continue
 		}
 		for _, t := range l.Targets {
-			for _, x := range r.resolve(inc, t, at) {
+			for _, x := range r.resolve(t, at, inc.Severity == "minor") {
 				key := pageKey(l.N, round, x.pager.Name, x.person)
 				if seen[key] {
 					continue

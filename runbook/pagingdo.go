@@ -401,6 +401,9 @@ func (r *Runbook) composePage(inc *Incident, kind pagers.Kind, pg *Pager, person
 			break
 		}
 	}
+	if kind == pagers.KindManual && inc.Acked() {
+		p.AckCommand = "" // someone is on it already: the page names the incident
+	}
 	if kind == pagers.KindAck {
 		at, by, _ := standDownAt(inc)
 		p.AckedBy, p.AckedAt = by, at
