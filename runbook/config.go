@@ -149,7 +149,7 @@ func unknownKeys(path string, src []byte, md toml.MetaData, valid func(table str
 		}
 		name := k[len(k)-1]
 		msg := fmt.Sprintf("unknown key `%s`", k.String())
-		if t, n, ok := strings.Cut(table, "#"); ok {
+		if t, n, ok := strings.Cut(table, "#"); ok && (t == "channel" || t == "pager" || t == "escalation" || t == "rota") {
 			msg = fmt.Sprintf("unknown key `%s` in [[%s]] %s", name, t, n)
 		}
 		if s := nearest(name, valid(table)); s != "" {

@@ -181,6 +181,7 @@ holding incident.toml, else $XDG_CONFIG_HOME/incident, else the built-in default
 		a.newRFOCmd(), a.newNoteCmd(), a.newListCmd(), a.newShowCmd(), a.newStatusCmd(), a.newRetryCmd(),
 		a.newDoctorCmd(), a.newSiteCmd(), a.newSyncCmd(), a.newVersionCmd(), a.newGendocsCmd(),
 		a.newAlertCmd(), a.newServeCmd(), a.newTickCmd(), a.newAckCmd(), a.newDismissCmd(),
+		a.newPageCmd(),
 	)
 	for _, c := range root.Commands() {
 		c.Args = wrapArgs(c.Args)

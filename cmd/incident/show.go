@@ -19,6 +19,7 @@ type showJSON struct {
 	Updates []updateJSON `json:"update_log"`
 	Notes   []entryJSON  `json:"notes"`
 	Steps   []entryJSON  `json:"steps"`
+	Pages   []pageJSON   `json:"pages"`
 }
 
 type updateJSON struct {
@@ -59,9 +60,11 @@ func (a *app) newShowCmd() *cobra.Command {
 		Use:   "show [ID]",
 		Short: "Show an incident's timeline: updates and their delivery per channel, steps, notes",
 		Long: `Show an incident's timeline in the runbook's time zones: every public update with
-its delivery per channel (URL or error), checklist steps and private notes. ID may
-be left out when exactly one incident is open. With --json, print the incident's
-summary fields (as in ` + "`list --json`" + `) plus update_log, notes and steps.`,
+its delivery per channel (URL or error), alerts, pages to staff (who, by which
+pager, the receipt or the error) and where the escalation stands, checklist steps
+and private notes. ID may be left out when exactly one incident is open. With
+--json, print the incident's summary fields (as in ` + "`list --json`" + `) plus update_log,
+notes, steps and pages.`,
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: a.completeIncidents(false),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -85,7 +88,7 @@ summary fields (as in ` + "`list --json`" + `) plus update_log, notes and steps.
 }
 
 func (a *app) showJSON(w io.Writer, inc *runbook.Incident) error {
-	out := showJSON{Summary: runbook.Summarize(inc), Updates: []updateJSON{}, Notes: []entryJSON{}, Steps: []entryJSON{}}
+	out := showJSON{Summary: runbook.Summarize(inc), Updates: []updateJSON{}, Notes: []entryJSON{}, Steps: []entryJSON{}, Pages: pagesJSON(inc)}
 	for _, u := range inc.Updates {
 		uj := updateJSON{Number: u.Number, RFO: u.RFO, Status: u.Event.Status, Message: u.Event.Message, At: u.Event.At,
 			By: u.Event.By, Host: u.Event.Host, Deliveries: []deliveryJSON{}}
@@ -136,6 +139,9 @@ func (a *app) showText(w io.Writer, inc *runbook.Incident) {
 			}
 			fmt.Fprintf(w, "  alert %s: fired %s, %s\n", clean(al.Label()), a.when(al.FiredAt), state)
 		}
+	}
+	for _, l := range a.pagingText(inc) {
+		fmt.Fprintln(w, l)
 	}
 	if due, ok := rb.UpdateDue(inc); ok {
 		if by := rb.Overdue(inc, rb.Now()); by > 0 {
@@ -210,6 +216,11 @@ func (a *app) showText(w io.Writer, inc *runbook.Incident) {
 			}
 		case runbook.KindAck:
 			line(e.At, "acknowledged by %s (%s)", clean(who), clean(e.How))
+			if e.Text != "" {
+				fmt.Fprintf(w, "    (%s)\n", clean(e.Text))
+			}
+		case runbook.KindPage:
+			a.showPage(inc, e, line)
 		case runbook.KindDismissed:
 			line(e.At, "closed privately by %s: %s", clean(who), clean(e.Text))
 		case runbook.KindNote:

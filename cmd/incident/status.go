@@ -27,6 +27,9 @@ type statusEntry struct {
 	Alerting   string    `json:"alerting,omitempty"` // "alerting since 12:03 (nodeping: IMAP check), auto-post in 7 min"
 	Unacked    bool      `json:"unacknowledged,omitempty"`
 	AutoPostAt time.Time `json:"auto_post_at,omitzero"`
+	// PagersFailed: pagers whose last page for the incident failed (a
+	// warning: someone may not have been woken).
+	PagersFailed []string `json:"pagers_failed,omitempty"`
 }
 
 // dueSoon is when a Nagios check warns before an update is due.
@@ -41,8 +44,9 @@ func (a *app) newStatusCmd() *cobra.Command {
 
 Exit status 0 when no update is overdue, 4 when one is. With --nagios, print one
 Nagios/Check_MK plugin line and exit 0 (OK), 1 (WARNING: an update is due within
-5 minutes, or a post is undelivered) or 2 (CRITICAL: an update is overdue), so
-monitoring alerts when customer communication is late. With --json, print
+5 minutes, a post is undelivered, or a pager's last page failed) or 2 (CRITICAL:
+an update is overdue, or a triggered incident is unacknowledged), so monitoring
+alerts when customer communication is late or paging is broken. With --json, print
 {"open": [...], "overdue": N} where each entry has id, title, status,
 last_public_update, next_update_due, overdue, overdue_by, undelivered.`,
 		Args: cobra.NoArgs,
@@ -65,7 +69,7 @@ last_public_update, next_update_due, overdue, overdue_by, undelivered.`,
 			}
 			now := rb.Now()
 			var entries []statusEntry
-			overdue, soon, undelivered, unacked := 0, 0, 0, 0
+			overdue, soon, undelivered, unacked, pagerFailures := 0, 0, 0, 0, 0
 			for _, s := range sums {
 				if !s.Open() {
 					continue
@@ -73,7 +77,7 @@ last_public_update, next_update_due, overdue, overdue_by, undelivered.`,
 				inc := s.Incident()
 				due, _ := rb.UpdateDue(inc)
 				e := statusEntry{ID: s.ID, Title: s.Title, Status: s.Status, LastPublic: s.LastPublic, Due: due, Undelivered: s.Undelivered,
-					AutoPostAt: s.AutoPostAt, Unacked: s.Status == runbook.Triggered && s.AckedAt.IsZero()}
+					AutoPostAt: s.AutoPostAt, Unacked: s.Status == runbook.Triggered && s.AckedAt.IsZero(), PagersFailed: s.PagersFailed}
 				if len(s.Alerts) > 0 {
 					e.Alerting = a.alertingSummary(s, now)
 				}
@@ -89,11 +93,14 @@ last_public_update, next_update_due, overdue, overdue_by, undelivered.`,
 				if s.Undelivered > 0 {
 					undelivered++
 				}
+				if len(s.PagersFailed) > 0 {
+					pagerFailures++
+				}
 				entries = append(entries, e)
 			}
 			switch {
 			case nagios:
-				return nagiosLine(c, entries, overdue, soon, undelivered, unacked)
+				return nagiosLine(c, entries, overdue, soon, undelivered, unacked, pagerFailures)
 			case asJSON:
 				if entries == nil {
 					entries = []statusEntry{}
@@ -123,6 +130,9 @@ last_public_update, next_update_due, overdue, overdue_by, undelivered.`,
 					if e.Undelivered > 0 {
 						fmt.Fprintf(c.OutOrStdout(), "  %d undelivered post(s): run `incident retry %s`\n", e.Undelivered, e.ID)
 					}
+					for _, f := range e.PagersFailed {
+						fmt.Fprintf(c.OutOrStdout(), "  pager failing: %s\n", clean(f))
+					}
 				}
 			}
 			if overdue > 0 {
@@ -136,8 +146,8 @@ last_public_update, next_update_due, overdue, overdue_by, undelivered.`,
 	return c
 }
 
-func nagiosLine(c *cobra.Command, entries []statusEntry, overdue, soon, undelivered, unacked int) error {
-	perf := fmt.Sprintf("| open=%d overdue=%d undelivered=%d unacknowledged=%d", len(entries), overdue, undelivered, unacked)
+func nagiosLine(c *cobra.Command, entries []statusEntry, overdue, soon, undelivered, unacked, pagerFailures int) error {
+	perf := fmt.Sprintf("| open=%d overdue=%d undelivered=%d unacknowledged=%d pagers_failing=%d", len(entries), overdue, undelivered, unacked, pagerFailures)
 	var ids, alerting []string
 	for _, e := range entries {
 		if e.Overdue {
@@ -155,6 +165,15 @@ func nagiosLine(c *cobra.Command, entries []statusEntry, overdue, soon, undelive
 	case overdue > 0:
 		fmt.Fprintf(out, "INCIDENT CRITICAL - customer update overdue: %s %s\n", strings.Join(ids, ", "), perf)
 		return exitCode(2)
+	case pagerFailures > 0:
+		var failing []string
+		for _, e := range entries {
+			for _, f := range e.PagersFailed {
+				failing = append(failing, e.ID+" "+f)
+			}
+		}
+		fmt.Fprintf(out, "INCIDENT WARNING - a pager is failing: %s %s\n", clean(strings.Join(failing, "; ")), perf)
+		return exitCode(1)
 	case soon > 0 || undelivered > 0:
 		fmt.Fprintf(out, "INCIDENT WARNING - %d update(s) due within %s, %d incident(s) with undelivered posts %s\n", soon, templates.Duration(dueSoon), undelivered, perf)
 		return exitCode(1)
