@@ -134,7 +134,7 @@ func whoOf(rec *runbook.PageRecord) string {
 	if rec.Receipt != nil && len(rec.Receipt.To) > 0 {
 		return clean(strings.Join(rec.Receipt.To, ", "))
 	}
-	return "everyone on " + rec.Pager
+	return "everyone"
 }
 
 // PageTargets offers a checklist page step's targets: the item's `to`
