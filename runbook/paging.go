@@ -100,6 +100,22 @@ type PageState struct {
 	Note          string
 }
 
+// Superseded reports whether p is a repeat round left unfinished (its
+// process died mid-page, or it failed) when a later round of the same
+// level and target went out: rounds are not made up, the later one is the
+// repeat.
+func (inc *Incident) Superseded(p *PageState) bool {
+	if p.Kind != PageAlert || p.State == PageSent {
+		return false
+	}
+	for _, q := range inc.Pages {
+		if q.Kind == PageAlert && q.Level == p.Level && q.Round > p.Round && q.Pager == p.Pager && q.Person == p.Person && q.Delivered() {
+			return true
+		}
+	}
+	return false
+}
+
 // Delivered reports whether the page reached someone (wholly, or in part
 // before a failure).
 func (p *PageState) Delivered() bool { return p.State == PageSent || len(p.Receipts) > 0 }

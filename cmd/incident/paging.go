@@ -72,7 +72,11 @@ func (a *app) showPage(inc *runbook.Incident, e runbook.Event, line func(time.Ti
 	}
 	if rec.State == runbook.PageSending {
 		if p := inc.Page(e.Action); p != nil && p.State == runbook.PageSending && p.At.Equal(e.At) {
-			line(e.At, "paging %s by %s: no result recorded (the process stopped mid-page); it is paged again", whoOf(rec), rec.Pager)
+			again := "it is paged again"
+			if inc.Superseded(p) {
+				again = "a later repeat went out instead"
+			}
+			line(e.At, "paging %s by %s: no result recorded (the process stopped mid-page); %s", whoOf(rec), rec.Pager, again)
 		}
 		return
 	}

@@ -91,8 +91,8 @@ import (
 var updateScripts = flag.Bool("update", false, "rewrite the cmp golden files inside testdata/script/*.txtar")
 
 func TestMain(m *testing.M) {
-	if os.Getenv("INCIDENT_TEST_MAIN") != "" { // the binary itself, for the terminal tests
-		os.Exit(run(os.Args[1:], newSystem()))
+	if os.Getenv("INCIDENT_TEST_MAIN") != "" { // the binary itself, for the terminal and crash tests
+		os.Exit(run(os.Args[1:], testSystem()))
 	}
 	testscript.Main(m, map[string]func(){
 		"incident": func() { os.Exit(run(os.Args[1:], testSystem())) },
