@@ -63,8 +63,9 @@ const (
 	// (Pushover allows once every 5 s).
 	PollEvery = 15 * time.Second
 	// PageStale is when a page whose attempt began but has no result (its
-	// process died) is tried again; an attempt ends well within it.
-	PageStale = 2 * time.Minute
+	// process died) is tried again; an attempt (PageTimeout) ends well
+	// within it.
+	PageStale = time.Minute
 	// PageTimeout bounds one attempt of a timed page.
 	PageTimeout = 30 * time.Second
 	// MaxPageFailures is how often a page is tried before it is given up.

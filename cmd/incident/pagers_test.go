@@ -9,7 +9,9 @@ package main
 //
 //	pagers start                     start them; set PUSHOVER_URL PUSHOVER_TOKEN PUSHOVER_ALICE
 //	                                 PUSHOVER_BOB TWILIO_URL TWILIO_SID TWILIO_TOKEN TWILIO_FROM
-//	                                 TWILIO_ALICE TWILIO_BOB PAGER_HOOK_URL PAGER_HOOK_TOKEN IRC_URL
+//	                                 TWILIO_ALICE TWILIO_BOB PAGER_HOOK_URL PAGER_HOOK_TOKEN IRC_URL,
+//	                                 and add every credential (and $SMTP_PASSWORD) to
+//	                                 $FAKE_SECRETS for nosecret
 //	pagers count NAME N              NAME (pushover, twilio, webhook, irc) took N pages
 //	pagers last NAME REGEXP          NAME's latest page matches REGEXP
 //	pagers contains NAME I REGEXP    NAME's page I (from 1; -1 the last) matches REGEXP
@@ -173,6 +175,15 @@ func cmdPagers(ts *testscript.TestScript, neg bool, args []string) {
 		for k, v := range f.env {
 			ts.Setenv(k, v)
 		}
+		// Every credential, for nosecret (with the SMTP password when
+		// `smtp start` ran first).
+		secrets := []string{pushovertest.DefaultToken, pushovertest.AliceKey, pushovertest.BobKey, twiliotest.DefaultAuthToken, webhooktest.DefaultToken}
+		for _, k := range []string{"FAKE_SECRETS", "SMTP_PASSWORD"} {
+			if v := ts.Getenv(k); v != "" {
+				secrets = append(secrets, v)
+			}
+		}
+		ts.Setenv("FAKE_SECRETS", strings.Join(secrets, "\n"))
 		return
 	}
 	v, ok := scriptPagers.Load(ts)

@@ -73,8 +73,11 @@ func (a *app) showPage(inc *runbook.Incident, e runbook.Event, line func(time.Ti
 	if rec.State == runbook.PageSending {
 		if p := inc.Page(e.Action); p != nil && p.State == runbook.PageSending && p.At.Equal(e.At) {
 			again := "it is paged again"
-			if inc.Superseded(p) {
+			switch {
+			case inc.Superseded(p):
 				again = "a later repeat went out instead"
+			case p.Kind == runbook.PageAlert && (inc.Acked() || !inc.Open()):
+				again = "it was acknowledged (or closed) before it was due again"
 			}
 			line(e.At, "paging %s by %s: no result recorded (the process stopped mid-page); %s", whoOf(rec), rec.Pager, again)
 		}
