@@ -55,7 +55,14 @@ func (r *Runbook) pagingTimeline(inc *Incident) []TimelineLine {
 	}
 	var groups []*group
 	pages := slices.Clone(inc.Pages)
-	slices.SortStableFunc(pages, func(a, b *PageState) int { return a.SentAt.Compare(b.SentAt) })
+	// By the minute they went out, then in the order they were planned
+	// (pages go out side by side, so their results come in any order).
+	slices.SortStableFunc(pages, func(a, b *PageState) int {
+		if c := a.SentAt.Truncate(time.Minute).Compare(b.SentAt.Truncate(time.Minute)); c != 0 {
+			return c
+		}
+		return a.FirstAt.Compare(b.FirstAt)
+	})
 	for _, p := range pages {
 		if p.Kind != PageAlert && p.Kind != PageManual || !p.Delivered() {
 			continue
