@@ -28,6 +28,9 @@ const (
 	Confirm = "confirm" // a to-do: done, or skipped with a reason
 	Input   = "input"   // ask for a field of the incident
 	Note    = "note"    // free text into the private timeline
+	// Page pages a colleague (whom, and what to tell them) through the
+	// caller's pagers; a caller without pagers asks it like confirm.
+	Page = "page"
 )
 
 // Fields an input item may ask for.
@@ -47,6 +50,9 @@ type Item struct {
 	Description string `toml:"description"`
 	Action      string `toml:"action"`
 	Field       string `toml:"field"` // input items
+	// To is a page item's first choice of whom to page ("phones:oncall",
+	// a pager's name, an escalation level); the caller's default when empty.
+	To string `toml:"to"`
 }
 
 // Defaults returns the embedded default checklists (for init).
@@ -87,7 +93,7 @@ func Load(dir, phase string) (*Checklist, error) {
 		return nil, fmt.Errorf("%s: %v", source, err)
 	}
 	if u := md.Undecoded(); len(u) > 0 {
-		return nil, fmt.Errorf("%s: unknown key `%s` (valid: id, title, description, action, field)", source, u[0])
+		return nil, fmt.Errorf("%s: unknown key `%s` (valid: id, title, description, action, field, to)", source, u[0])
 	}
 	return c, c.Validate()
 }
@@ -114,13 +120,13 @@ func (c *Checklist) Validate() error {
 		switch it.Action {
 		case Publish:
 			publishes++
-		case Confirm, Note:
+		case Confirm, Note, Page:
 		case Input:
 			if !slices.Contains(Fields, it.Field) {
 				return fmt.Errorf("%s (%s): input needs field = one of %v", where, it.ID, Fields)
 			}
 		default:
-			return fmt.Errorf("%s (%s): unknown action %q (use publish, confirm, input or note)", where, it.ID, it.Action)
+			return fmt.Errorf("%s (%s): unknown action %q (use publish, confirm, input, note or page)", where, it.ID, it.Action)
 		}
 	}
 	if c.Phase == "open" && c.Items[0].Action != Publish {

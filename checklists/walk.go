@@ -39,6 +39,16 @@ type Handler interface {
 // Choice is one option of a services or severity input.
 type Choice struct{ Label, Value string }
 
+// Pager is implemented by handlers that can page staff, for page items.
+// Without it, or with no targets, a page item is asked like a confirm.
+type Pager interface {
+	// PageTargets lists whom the item may page, its first choice first.
+	PageTargets(item Item) []Choice
+	// Page pages target with message and says what went out; on an error
+	// the walk offers the choice again.
+	Page(ctx context.Context, item Item, target, message string) (string, error)
+}
+
 // Forms runs huh forms with the walk's input and output settings.
 type Forms struct {
 	In         io.Reader
@@ -121,6 +131,13 @@ func step(ctx context.Context, it Item, h Handler, fs Forms) (Outcome, error) {
 			return o, err
 		}
 		o.Outcome, o.Value = "published", v
+	case Page:
+		if pg, ok := h.(Pager); ok {
+			if targets := pg.PageTargets(it); len(targets) > 0 {
+				return page(ctx, it, pg, targets, fs)
+			}
+		}
+		fallthrough
 	case Confirm:
 		choice := "done"
 		err := fs.Run(ctx, huh.NewGroup(huh.NewSelect[string]().Title(fs.Hint(it.Title, "Enter: Done")).
@@ -228,5 +245,51 @@ func input(ctx context.Context, it Item, h Handler, fs Forms) (string, error) {
 			return check(strings.TrimSpace(s))
 		})))
 		return strings.TrimSpace(v), err
+	}
+}
+
+// page asks whom to page (the targets, "done another way", or skip with a
+// reason) and what to tell them, pages, and offers the choice again when
+// the page fails.
+func page(ctx context.Context, it Item, pg Pager, targets []Choice, fs Forms) (Outcome, error) {
+	o := Outcome{Item: it}
+	for {
+		choice := "page:" + targets[0].Value
+		var opts []huh.Option[string]
+		for _, t := range targets {
+			opts = append(opts, huh.NewOption(t.Label, "page:"+t.Value))
+		}
+		opts = append(opts, huh.NewOption("Done: I reached them another way", "done"), huh.NewOption("Skip (say why)", "skip"))
+		title := "Page whom?"
+		if fs.Accessible {
+			title += " (Enter pages " + targets[0].Label + ")"
+		}
+		if err := fs.Run(ctx, huh.NewGroup(huh.NewSelect[string]().Title(title).Options(opts...).Value(&choice))); err != nil {
+			return o, err
+		}
+		switch choice {
+		case "done":
+			o.Outcome = "done"
+			return o, nil
+		case "skip":
+			o.Outcome = "skipped"
+			err := fs.Run(ctx, huh.NewGroup(huh.NewInput().Title("Why skip it?").Value(&o.Text)))
+			return o, err
+		}
+		var msg string
+		if err := fs.Run(ctx, huh.NewGroup(huh.NewInput().Title("What to tell them (Enter: just the incident)").Value(&msg))); err != nil {
+			return o, err
+		}
+		msg = strings.TrimSpace(msg)
+		v, err := pg.Page(ctx, it, strings.TrimPrefix(choice, "page:"), msg)
+		if errors.Is(err, ErrAborted) || ctx.Err() != nil {
+			return o, ErrAborted
+		}
+		if err != nil {
+			fmt.Fprintf(out(fs), "  paging failed: %v\n  choose again, or say how you reached them\n", err)
+			continue
+		}
+		o.Outcome, o.Value, o.Text = "paged", v, msg
+		return o, nil
 	}
 }

@@ -146,3 +146,72 @@ func TestValidate(t *testing.T) {
 }
 
 var _ io.Reader = iotest.OneByteReader(nil)
+
+// pagingHandler is a fakeHandler that can page: the first page fails
+// when fail is set.
+type pagingHandler struct {
+	fakeHandler
+	paged []string
+	fail  bool
+}
+
+func (h *pagingHandler) PageTargets(it Item) []Choice {
+	return []Choice{{"phones:oncall (alice, on call now)", "phones:oncall"}, {"ops-irc", "ops-irc"}}
+}
+
+func (h *pagingHandler) Page(ctx context.Context, it Item, target, message string) (string, error) {
+	if h.fail {
+		h.fail = false
+		return "", errors.New("phones: pushover: 500 Internal Server Error")
+	}
+	h.paged = append(h.paged, target+"|"+message)
+	return target, nil
+}
+
+// The open checklist's page step pages through the handler, accessible
+// line by line: Enter pages the first choice; a failed page offers the
+// choice again; "done" records that they were reached another way; without
+// pagers it is asked like a confirm.
+func TestWalkPageStep(t *testing.T) {
+	cl, _ := Load("", "open")
+	escalate := &Checklist{Phase: "update", Source: "test", Items: []Item{cl.Items[1]}}
+	if escalate.Items[0].Action != Page {
+		t.Fatalf("the open checklist's escalate step is %q", escalate.Items[0].Action)
+	}
+	cases := []struct {
+		name, input string
+		fail        bool
+		want        string // outcome:value:text
+		paged       []string
+	}{
+		{"enter pages the first", "\njoin the call\n", false, "paged:phones:oncall:join the call", []string{"phones:oncall|join the call"}},
+		{"second choice", "2\n\n", false, "paged:ops-irc:", []string{"ops-irc|"}},
+		{"failed then another", "1\nhelp\n2\nhelp\n", true, "paged:ops-irc:help", []string{"ops-irc|help"}},
+		{"done another way", "3\n", false, "done::", nil},
+		{"skip", "4\nbob is here already\n", false, "skipped::bob is here already", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := &pagingHandler{fail: tc.fail}
+			fs, out := accessible(tc.input)
+			if err := Walk(context.Background(), escalate, nil, h, fs); err != nil {
+				t.Fatal(err)
+			}
+			o := h.recorded[0]
+			if got := o.Outcome + ":" + o.Value + ":" + o.Text; got != tc.want {
+				t.Errorf("recorded %q, want %q\n%s", got, tc.want, out)
+			}
+			if !slices.Equal(h.paged, tc.paged) {
+				t.Errorf("paged %q, want %q", h.paged, tc.paged)
+			}
+			if tc.fail && !strings.Contains(out.String(), "paging failed: phones: pushover: 500") {
+				t.Errorf("the failure was not shown:\n%s", out)
+			}
+		})
+	}
+	h := &fakeHandler{}
+	fs, _ := accessible("1\n")
+	if err := Walk(context.Background(), escalate, nil, h, fs); err != nil || h.recorded[0].Outcome != "done" {
+		t.Errorf("without pagers: %v %+v", err, h.recorded)
+	}
+}

@@ -109,7 +109,13 @@ func (r *Runbook) loadConfig(opt Options) (*Config, error) {
 	if err := r.checkAlerts(c, r.ConfigFile); err != nil {
 		return nil, err
 	}
+	if err := r.buildPagers(c, md, r.channelEnv(c, opt), r.ConfigFile, src); err != nil {
+		return nil, err
+	}
 	if err := r.buildChannels(c, md, opt, r.ConfigFile, src); err != nil {
+		return nil, err
+	}
+	if err := r.checkEscalation(c, r.ConfigFile, src); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -159,17 +165,7 @@ type typeAndName struct {
 // every key nobody decoded.
 func (r *Runbook) buildChannels(c *Config, md toml.MetaData, opt Options, file string, src []byte) error {
 	types := channelTypes()
-	svcs := make([]publishers.Service, len(c.Services))
-	for i, s := range c.Services {
-		svcs[i] = publishers.Service{ID: s.ID, Name: s.Name}
-		if svcs[i].Name == "" {
-			svcs[i].Name = s.ID
-		}
-	}
-	env := publishers.Env{Dir: r.Dir, Records: filepath.Join(r.Dir, "incidents"), StateDir: opt.StateDir, UserAgent: opt.UserAgent, HTTP: opt.HTTP,
-		Organization: c.Organization, Services: svcs, Secrets: r.Secrets, Now: opt.Now,
-		When:   func(t time.Time) string { return r.Templates.When(t) },
-		Window: func(a, b time.Time) string { return r.Templates.Window(a, b) }}
+	env := r.channelEnv(c, opt)
 	statusPages, links := ChannelTypes()
 	names := map[string]bool{}
 	// The template set, parsed once: channels take the per-type templates
@@ -292,8 +288,27 @@ func (r *Runbook) buildChannels(c *Config, md toml.MetaData, opt Options, file s
 				return append([]string{"type"}, types[r.Links[n-1].Type].keys...)
 			}
 		}
+		if keys, ok := r.pagingKeys(table); ok {
+			return keys
+		}
 		return nil
 	})
+}
+
+// channelEnv is what channels and pagers get from the runbook.
+func (r *Runbook) channelEnv(c *Config, opt Options) publishers.Env {
+	svcs := make([]publishers.Service, len(c.Services))
+	for i, s := range c.Services {
+		svcs[i] = publishers.Service{ID: s.ID, Name: s.Name}
+		if svcs[i].Name == "" {
+			svcs[i].Name = s.ID
+		}
+	}
+	return publishers.Env{Dir: r.Dir, Records: filepath.Join(r.Dir, "incidents"), StateDir: opt.StateDir, UserAgent: opt.UserAgent, HTTP: opt.HTTP,
+		Organization: c.Organization, Services: svcs, Secrets: r.Secrets, Now: opt.Now,
+		// Templates are loaded after the channels: the calls read them then.
+		When:   func(t time.Time) string { return r.Templates.When(t) },
+		Window: func(a, b time.Time) string { return r.Templates.Window(a, b) }}
 }
 
 func shortHash(s string) string {

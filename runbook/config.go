@@ -27,6 +27,12 @@ type Config struct {
 	Sync              SyncConfig        `toml:"sync"`
 	Alerts            AlertsConfig      `toml:"alerts"`
 	Maintenance       MaintenanceConfig `toml:"maintenance"`
+	// Paging staff: [[pager]] tables (decoded by their packages), the
+	// escalation levels, the rota and [paging] (see escalation.go).
+	Pagers     []toml.Primitive  `toml:"pager"`
+	Escalation []EscalationLevel `toml:"escalation"`
+	Rota       []RotaShift       `toml:"rota"`
+	Paging     PagingConfig      `toml:"paging"`
 }
 
 // Service is one [[service]] of the runbook.
@@ -157,8 +163,8 @@ func unknownKeys(path string, src []byte, md toml.MetaData, valid func(table str
 		}
 		name := k[len(k)-1]
 		msg := fmt.Sprintf("unknown key `%s`", k.String())
-		if table != "" && strings.HasPrefix(table, "channel#") {
-			msg = fmt.Sprintf("unknown key `%s` in [[channel]] %s", name, strings.TrimPrefix(table, "channel#"))
+		if t, n, ok := strings.Cut(table, "#"); ok && (t == "channel" || t == "pager" || t == "escalation" || t == "rota") {
+			msg = fmt.Sprintf("unknown key `%s` in [[%s]] %s", name, t, n)
 		}
 		if s := nearest(name, valid(table)); s != "" {
 			msg += fmt.Sprintf("; did you mean `%s`?", s)
@@ -222,4 +228,4 @@ func nearest(name string, valid []string) string {
 }
 
 // configKeys are the top-level keys of incident.toml.
-var configKeys = []string{"organization", "zones", "first_update_within", "cadence", "monitoring_max", "responder", "service", "status_page", "channel", "sync", "alerts", "maintenance"}
+var configKeys = []string{"organization", "zones", "first_update_within", "cadence", "monitoring_max", "responder", "service", "status_page", "channel", "sync", "alerts", "maintenance", "pager", "escalation", "rota", "paging"}

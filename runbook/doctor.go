@@ -82,7 +82,7 @@ func (r *Runbook) Doctor(ctx context.Context, online bool) []Check {
 			add("online "+ch.Name, err, "credentials work: "+who)
 		}
 	}
-	return out
+	return append(out, r.doctorPaging(ctx, online)...)
 }
 
 // permissionCheck warns when the config, which names secret files and
@@ -168,6 +168,7 @@ func configSecrets(file string) []publishers.Secret {
 	walk(raw["status_page"])
 	walk(raw["channel"])
 	walk(raw["alerts"])
+	walk(raw["pager"])
 	out := make([]publishers.Secret, 0, len(seen))
 	for _, s := range seen {
 		out = append(out, s)

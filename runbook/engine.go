@@ -582,7 +582,18 @@ var ErrInterrupted = errors.New("not sent: the command was interrupted; `inciden
 // attempt in flight is allowed to finish (within its own timeout), so its
 // result is known and recorded.
 func (r *Runbook) attempt(ctx context.Context, ch *Channel, post publishers.Post) (publishers.Receipt, int, error) {
-	p := r.retryPolicy()
+	return retryStage(ctx, r.retryPolicy(), func(ctx context.Context, n int) (publishers.Receipt, error) {
+		post.Fresh = n == 1 && isFresh(ctx, post.Key) // no earlier attempt can have left a twin
+		return ch.Pub.Publish(ctx, post)
+	})
+}
+
+// retryStage is the one retry stage, for channels and pagers: it calls
+// once per attempt, retrying retryable failures with backoff (or the
+// Retry-After the service asked for) within p's budget, and returns the
+// last answer (a pager's partial receipt comes with its error), how many
+// attempts were made, and the last error.
+func retryStage[T any](ctx context.Context, p RetryPolicy, call func(ctx context.Context, attempt int) (T, error)) (T, int, error) {
 	sleep := p.Sleep
 	if sleep == nil {
 		sleep = sleepCtx
@@ -594,12 +605,12 @@ func (r *Runbook) attempt(ctx context.Context, ch *Channel, post publishers.Post
 			if err == nil {
 				err = ErrInterrupted
 			}
-			return publishers.Receipt{}, n - 1, err
+			var zero T
+			return zero, n - 1, err
 		}
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.Timeout)
-		var rec publishers.Receipt
-		post.Fresh = n == 1 && isFresh(ctx, post.Key) // no earlier attempt can have left a twin
-		rec, err = ch.Pub.Publish(actx, post)
+		var rec T
+		rec, err = call(actx, n)
 		timedOut := actx.Err() == context.DeadlineExceeded
 		cancel()
 		if err == nil {

@@ -3,6 +3,7 @@ package runbook
 import (
 	"time"
 
+	"github.com/incident-cli/incident/pagers"
 	"github.com/incident-cli/incident/publishers"
 )
 
@@ -21,6 +22,7 @@ const (
 	KindAlert     EventKind = "alert"     // a monitoring system's alert fired or resolved
 	KindAck       EventKind = "ack"       // a person acknowledged: escalation and the automatic first update stop
 	KindDismissed EventKind = "dismissed" // a private incident closed privately: a false alarm, or recovered
+	KindPage      EventKind = "page"      // a page to staff: written before the attempt (state sending), then its result
 )
 
 // Event is one file of an incident's log. It is written once and never
@@ -92,6 +94,9 @@ type Event struct {
 	// ack, dismissed: how ("cli", "pushover", "recovered", ...); the reason
 	// is in Text
 	How string `toml:"how,omitempty"`
+
+	// page
+	Page *PageRecord `toml:"page,omitempty"`
 }
 
 // AlertRecord is one alert notification as recorded: what the monitoring
@@ -109,4 +114,29 @@ type AlertRecord struct {
 	Severity    string            `toml:"severity,omitempty"`
 	Labels      map[string]string `toml:"labels,omitempty"`
 	URL         string            `toml:"url,omitempty"`
+}
+
+// PageRecord is one page as recorded: what it was (the escalation level
+// and its repeat round, a stand-down, a page by hand, the cancelling of
+// outstanding emergencies), to whom on which pager, and how it went. A
+// page's first record (State "sending") is written before the attempt, so
+// a process killed mid-page leaves a page whose outcome is unknown, never
+// one that is not in the log; its result follows (State "sent" or
+// "failed"). The event's Action is the page's key. It never holds a
+// secret: receipts name people, not addresses or keys.
+type PageRecord struct {
+	Kind      string          `toml:"kind"`            // alert, ack, manual, cancel
+	Level     int             `toml:"level,omitempty"` // escalation level, 1-based (0: not a level's page)
+	Round     int             `toml:"round,omitempty"` // the last level's repeat round (0: its first page)
+	Pager     string          `toml:"pager"`
+	Person    string          `toml:"person,omitempty"` // "" for everyone in the pager's `to`
+	OnCall    bool            `toml:"oncall,omitempty"` // the person is the one the [[rota]] names
+	Urgent    bool            `toml:"urgent,omitempty"`
+	State     string          `toml:"state"` // sending, sent, failed
+	Receipt   *pagers.Receipt `toml:"receipt,omitempty"`
+	Error     string          `toml:"error,omitempty"`
+	Attempts  int             `toml:"attempts,omitempty"`
+	Permanent bool            `toml:"permanent,omitempty"` // retrying as is cannot help
+	RetryAt   *time.Time      `toml:"retry_at,omitempty"`  // the service asked to wait until then
+	Note      string          `toml:"note,omitempty"`      // how the target was chosen ("nobody on call: everyone")
 }

@@ -68,6 +68,10 @@ type Incident struct {
 	Maintenance *Maintenance
 
 	statesSeverity string // the severity when States were last set (see nextStates)
+
+	// Pages are the incident's pages to staff, by key, in order of their
+	// first record (see paging.go).
+	Pages []*PageState
 }
 
 // Update is one public update and the fate of its deliveries.
@@ -177,6 +181,8 @@ func Fold(id string, events []Event) *Incident {
 			applyFields(inc, e)
 		case KindAlert, KindAck, KindDismissed:
 			foldAlerting(inc, e)
+		case KindPage:
+			foldPage(inc, e)
 		case KindNote:
 			inc.Notes = append(inc.Notes, e)
 		case KindStep:

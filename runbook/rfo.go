@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -157,6 +158,9 @@ func (r *Runbook) Timeline(inc *Incident) []TimelineLine {
 			}
 		}
 	}
+	// Pages and the acknowledgement, in time order among the rest.
+	out = append(out, r.pagingTimeline(inc)...)
+	slices.SortStableFunc(out, func(a, b TimelineLine) int { return a.At.Compare(b.At) })
 	return out
 }
 
@@ -174,6 +178,7 @@ type Figures struct {
 	Updates          int
 	LongestGap       time.Duration // between two public updates (or start and first)
 	Duration         time.Duration // start to resolution
+	AlertToAck       time.Duration // from the first alert to the first acknowledgement (0: no alert, or no one acknowledged)
 }
 
 // Figures computes the incident's communication figures.
@@ -194,6 +199,7 @@ func (r *Runbook) Figures(inc *Incident) Figures {
 	if !inc.ResolvedAt.IsZero() {
 		f.Duration = inc.ResolvedAt.Sub(inc.StartedAt)
 	}
+	f.AlertToAck, _ = AlertToAck(inc)
 	return f
 }
 
@@ -304,7 +310,7 @@ func (r *Runbook) rfoData(inc *Incident, u *Update, url string) *templates.Data 
 	f := r.Figures(inc)
 	d.RFO = &templates.RFO{Summary: t.Summary, Impact: t.Impact, RootCause: t.RootCause, Mitigation: t.Mitigation,
 		FollowUp: t.FollowUp, FirstUpdateAfter: f.FirstUpdateAfter, UpdateCount: f.Updates, LongestGap: f.LongestGap,
-		Cadence: r.Config.Cadence.Duration, Duration: f.Duration}
+		Cadence: r.Config.Cadence.Duration, Duration: f.Duration, AlertToAck: f.AlertToAck}
 	for _, l := range t.Timeline {
 		d.RFO.Timeline = append(d.RFO.Timeline, templates.TimelineEntry{At: l.At, Text: l.Text})
 	}

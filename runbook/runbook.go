@@ -39,6 +39,11 @@ type Runbook struct {
 	RetryPolicy RetryPolicy
 	// Sync is set when the runbook is shared through git ([sync] git = true).
 	Sync *Sync
+	// Pagers and Escalation: how staff are paged (see escalation.go).
+	Pagers     []*Pager
+	Escalation *Escalation
+
+	polls *pollCache
 
 	now func() time.Time
 }

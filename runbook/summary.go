@@ -44,6 +44,12 @@ type Summary struct {
 
 	// Maintenance is set for a scheduled maintenance window.
 	Maintenance *MaintenanceSummary `json:"maintenance,omitempty"`
+
+	// Paging: until when stand-down pages and cancels may still be due
+	// (the timers look at a closed incident until then), and the pagers
+	// whose last page failed.
+	PagingUntil  time.Time `json:"paging_until,omitzero"`
+	PagersFailed []string  `json:"pagers_failed,omitempty"` // "phones: pushover: send to alice: ... (3 attempts)"
 }
 
 // Open reports whether the incident is neither resolved nor dismissed (nor,
@@ -82,6 +88,7 @@ func Summarize(inc *Incident) Summary {
 	if m := inc.Maintenance; m != nil {
 		s.Maintenance = &MaintenanceSummary{Start: m.Start, End: m.End, Phase: m.Phase, RemindedAt: m.RemindedAt}
 	}
+	s.PagingUntil, s.PagersFailed = pagingSummary(inc)
 	return s
 }
 
@@ -110,7 +117,7 @@ type cachedSummary struct {
 	Summary Summary `json:"summary"`
 }
 
-const summaryCacheVersion = 9 // 5: alerts, 6: spans, 7: status_since, 8: the open index of incidents folders, 9: maintenance
+const summaryCacheVersion = 10 // 5: alerts, 6: spans, 7: status_since, 8: the open index of incidents folders, 9: maintenance, 10: paging
 
 // Summaries returns every incident's summary, newest first, reading only the
 // incidents that changed since the cache was written.

@@ -61,7 +61,7 @@ func (r *Runbook) Due(inc *Incident, now time.Time) []Action {
 	if at, ok := retryDue(inc, now); ok {
 		add(ActionRetry, ActionRetry, at, "undelivered posts")
 	}
-	return out
+	return append(out, r.pagingDue(inc, now)...)
 }
 
 // retryDue says whether undelivered posts are due for another try: a post
@@ -97,6 +97,9 @@ type Done struct {
 	Result *Result `json:"-"` // for ActionAutoPost and ActionRetry
 	Note   string  `json:"note,omitempty"`
 	Error  string  `json:"error,omitempty"`
+	// Quiet: nothing worth a line happened (a poll that found no
+	// acknowledgement).
+	Quiet bool `json:"-"`
 }
 
 // Tick runs the timers once: for every open incident (and every incident
@@ -110,8 +113,12 @@ func (r *Runbook) Tick(ctx context.Context, now time.Time, opt PublishOptions) (
 		return nil, err
 	}
 	var out []Done
+	// Pages go out concurrently, started first, so that a pager that
+	// hangs holds up neither another pager nor the other actions.
+	run := &pagingRun{}
+	var seq []Action
 	for _, s := range sums {
-		if !s.Open() && s.Undelivered == 0 {
+		if !s.Open() && s.Undelivered == 0 && !now.Before(s.PagingUntil) {
 			continue
 		}
 		inc, err := r.Store.Load(s.ID)
@@ -119,14 +126,25 @@ func (r *Runbook) Tick(ctx context.Context, now time.Time, opt PublishOptions) (
 			out = append(out, Done{Action: Action{Incident: s.ID}, Error: err.Error()})
 			continue
 		}
+		var paging []Action
 		for _, a := range r.Due(inc, now) {
-			if ctx.Err() != nil {
-				return out, nil
+			if isPaging(a) {
+				paging = append(paging, a)
+			} else {
+				seq = append(seq, a)
 			}
-			out = append(out, r.do(ctx, a, now, opt))
+		}
+		if len(paging) > 0 && ctx.Err() == nil {
+			r.startPaging(ctx, s.ID, paging, now, run)
 		}
 	}
-	return out, nil
+	for _, a := range seq {
+		if ctx.Err() != nil {
+			break
+		}
+		out = append(out, r.do(ctx, a, now, opt))
+	}
+	return append(out, run.wait()...), nil
 }
 
 // stillDue reports whether action key is due for inc at now.

@@ -17,6 +17,7 @@ type RFO struct {
 	LongestGap       time.Duration // longest gap between public updates
 	Cadence          time.Duration
 	Duration         time.Duration // from start to resolution
+	AlertToAck       time.Duration // from the first alert to the first acknowledgement (0: none)
 }
 
 // Kinds of RFO section: the known ones a heading can name (with synonyms),

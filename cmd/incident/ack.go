@@ -34,6 +34,9 @@ incident is open.`,
 				return nil
 			}
 			fmt.Fprintf(c.ErrOrStderr(), "acknowledged %s at %s: paging and the automatic first update stop\n", id, a.clock(inc.AckedAt))
+			if len(inc.Pages) > 0 {
+				fmt.Fprintln(c.ErrOrStderr(), "those paged are told to stand down, and urgent pages still repeating are cancelled, at the next tick (`incident serve`, or `incident tick`)")
+			}
 			if inc.Private() {
 				fmt.Fprintf(c.ErrOrStderr(), "nothing is public yet: `incident update %s` publishes the first update, `incident dismiss %s --reason TEXT` closes a false alarm\n", id, id)
 			}

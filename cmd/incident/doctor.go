@@ -15,8 +15,11 @@ func (a *app) newDoctorCmd() *cobra.Command {
 		Long: `Check the runbook before an outage finds its problems: the config decodes
 strictly, every template renders with sample data and fits every channel, every
 checklist is valid (the open checklist starts with a publish item), every secret
-reference resolves. With --online, make one read-only call per channel to check
-its credentials. Exit status 0 when all is well, 1 otherwise.`,
+reference resolves; it shows each escalation policy's levels and who the rota
+says is on call now. With --online, make one read-only call per channel and per
+pager to check its credentials (Pushover users/validate, SMTP connect and login,
+IRC connect and quit: nobody is paged). Exit status 0 when all is well, 1
+otherwise.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			rb, err := a.runbook()
@@ -56,7 +59,7 @@ its credentials. Exit status 0 when all is well, 1 otherwise.`,
 			return nil
 		},
 	}
-	c.Flags().BoolVar(&online, "online", false, "also check each channel's credentials with one read-only call")
+	c.Flags().BoolVar(&online, "online", false, "also check each channel's and pager's credentials with one read-only call")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return c
 }

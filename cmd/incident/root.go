@@ -186,6 +186,7 @@ holding incident.toml, else $XDG_CONFIG_HOME/incident, else the built-in default
 		a.newDoctorCmd(), a.newSiteCmd(), a.newSyncCmd(), a.newTrustCmd(), a.newVersionCmd(),
 		a.newAlertCmd(), a.newServeCmd(), a.newTickCmd(), a.newAckCmd(), a.newDismissCmd(),
 		a.newMaintenanceCmd(),
+		a.newPageCmd(),
 	)
 	root.AddCommand(a.devCommands()...)
 	for _, c := range root.Commands() {

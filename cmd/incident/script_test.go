@@ -64,8 +64,10 @@ package main
 //	http METHOD URL [-token T] [-basic U:P] [-body FILE] [-bytes N]
 //	                                 make a request; stdout gets "STATUS BODY"
 //
-// An SMTP server for the email channel: `smtp start|count|thread|show|fail|clear`
-// (smtp_test.go).
+// An SMTP server for the email channel and pager: `smtp start|count|thread|show|fail|clear`
+// (smtp_test.go). The pagers' services (Pushover, Twilio, a webhook receiver, an
+// IRC server): `pagers start|count|last|contains|ack|receipts|fail|clear|dump`
+// (pagers_test.go).
 
 import (
 	"crypto/sha256"
@@ -143,6 +145,7 @@ func TestScripts(t *testing.T) {
 			"waitfor":    cmdWaitfor,
 			"http":       cmdHTTP,
 			"smtp":       cmdSMTP,
+			"pagers":     cmdPagers,
 		},
 	})
 }

@@ -38,7 +38,10 @@ func (a *app) newServeCmd() *cobra.Command {
 		Long: `Receive alerts from monitoring systems over HTTP and run the timers: the
 automatic first update of an alert nobody acknowledged, private closing of what
 recovered, the reminder, start and completion of maintenance windows, retries of
-undelivered posts.
+undelivered posts, and paging: each escalation level as it comes due (the first
+as soon as the alert is recorded), retries of pages that failed, polls of urgent
+pages for an acknowledgement, and, once someone acknowledges, cancelling the
+emergencies and telling those paged.
 
 Paths: POST /alerts/alertmanager, /alerts/grafana, /alerts/nodeping,
 /alerts/uptime-kuma, /alerts/generic; GET /healthz. A request carries the token
@@ -122,9 +125,9 @@ func (a *app) serve(ctx context.Context, rb *runbook.Runbook, listen string, eve
 	return nil
 }
 
-// timers runs the timers every interval, and shares what was recorded
-// (with git sync) as soon as the receiver records it. Git is touched by
-// this goroutine only.
+// timers runs the timers every interval, and at once when the receiver
+// records an alert (so its first level pages now), sharing what was
+// recorded (with git sync). Git is touched by this goroutine only.
 func (r *receiver) timers(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -163,9 +166,7 @@ func (r *receiver) timers(ctx context.Context, every time.Duration) {
 		case <-t.C:
 			run()
 		case <-r.poke:
-			if r.rb.Sync != nil {
-				_ = r.rb.SyncAfter(context.WithoutCancel(ctx), "incident serve: alerts")
-			}
+			run() // an alert was recorded: its level 1 pages now, not at the next tick
 		}
 	}
 }

@@ -20,6 +20,7 @@ type showJSON struct {
 	Updates []updateJSON  `json:"update_log"`
 	Notes   []entryJSON   `json:"notes"`
 	Steps   []entryJSON   `json:"steps"`
+	Pages   []pageJSON    `json:"pages"`
 }
 
 // relatedJSON is an earlier incident this one recurs.
@@ -68,11 +69,12 @@ func (a *app) newShowCmd() *cobra.Command {
 		Use:   "show [ID]",
 		Short: "Show an incident's timeline: updates and their delivery per channel, steps, notes",
 		Long: `Show an incident's timeline in the runbook's time zones: every public update with
-its delivery per channel (URL or error), checklist steps and private notes. ID may
-be left out when exactly one incident is open. With --json, print the incident's
-summary fields (as in ` + "`list --json`" + `) plus related (id, title, url,
-started_at of each earlier incident this one recurs), update_log, notes and
-steps.`,
+its delivery per channel (URL or error), alerts, pages to staff (who, by which
+pager, the receipt or the error) and where the escalation stands, checklist steps
+and private notes. ID may be left out when exactly one incident is open. With
+--json, print the incident's summary fields (as in ` + "`list --json`" + `) plus related (id,
+title, url, started_at of each earlier incident this one recurs), update_log,
+notes, steps and pages.`,
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: a.completeIncidents(false),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -96,7 +98,7 @@ steps.`,
 }
 
 func (a *app) showJSON(w io.Writer, inc *runbook.Incident) error {
-	out := showJSON{Summary: runbook.Summarize(inc), Related: []relatedJSON{}, Updates: []updateJSON{}, Notes: []entryJSON{}, Steps: []entryJSON{}}
+	out := showJSON{Summary: runbook.Summarize(inc), Related: []relatedJSON{}, Updates: []updateJSON{}, Notes: []entryJSON{}, Steps: []entryJSON{}, Pages: pagesJSON(inc)}
 	for _, r := range a.rb.Related(inc) {
 		out.Related = append(out.Related, relatedJSON{ID: r.ID, Title: r.Title, URL: r.URL, StartedAt: r.StartedAt})
 	}
@@ -163,6 +165,9 @@ func (a *app) showText(w io.Writer, inc *runbook.Incident) {
 		a.maintenancePlan(w, m, rb.Now())
 	case m != nil:
 		fmt.Fprintf(w, "maintenance window %s\n", rb.Templates.Window(m.Start, m.End))
+	}
+	for _, l := range a.pagingText(inc) {
+		fmt.Fprintln(w, l)
 	}
 	if due, ok := rb.UpdateDue(inc); ok {
 		if by := rb.Overdue(inc, rb.Now()); by > 0 {
@@ -242,6 +247,11 @@ func (a *app) showText(w io.Writer, inc *runbook.Incident) {
 			}
 		case runbook.KindAck:
 			entry(e.At, "acknowledged by %s (%s)", clean(who), clean(e.How))
+			if e.Text != "" {
+				fmt.Fprintf(w, "    (%s)\n", clean(e.Text))
+			}
+		case runbook.KindPage:
+			a.showPage(inc, e, entry)
 		case runbook.KindDismissed:
 			entry(e.At, "closed privately by %s: %s", clean(who), clean(e.Text))
 		case runbook.KindNote:

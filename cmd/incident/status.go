@@ -34,6 +34,9 @@ type statusEntry struct {
 	// Held: a private alert inside a maintenance window whose route holds
 	// it back: no automatic update, nothing overdue.
 	Held bool `json:"held_by_maintenance,omitempty"`
+	// PagersFailed: pagers whose last page for the incident failed (a
+	// warning: someone may not have been woken).
+	PagersFailed []string `json:"pagers_failed,omitempty"`
 }
 
 // dueSoon is when a Nagios check warns before an update is due.
@@ -48,15 +51,16 @@ func (a *app) newStatusCmd() *cobra.Command {
 
 Exit status 0 when no update is overdue, 4 when one is. With --nagios, print one
 Nagios/Check_MK plugin line and exit 0 (OK), 1 (WARNING: an update is due within
-5 minutes, or a post is undelivered) or 2 (CRITICAL: an update is overdue), so
-monitoring alerts when customer communication is late. An incident with no
+5 minutes, a post is undelivered, or a pager's last page failed) or 2 (CRITICAL:
+an update is overdue, or a triggered incident is unacknowledged), so monitoring
+alerts when customer communication is late or paging is broken. An incident with no
 public update for longer than monitoring_max (incident.toml, default 24h),
 whatever its status, is stale: "monitoring for 3 days: close it or update
 it", a WARNING for --nagios (CRITICAL stays CRITICAL). With --json, print
 {"open": [...], "overdue": N, "maintenance": [...]} where each open entry has
 id, title, status, last_public_update, next_update_due, overdue, overdue_by,
-stale, stale_for, undelivered; maintenance windows to come or in progress keep
-no cadence and are listed apart (as in ` + "`incident maintenance list --json`" + `).`,
+stale, stale_for, undelivered, pagers_failed; maintenance windows to come or in
+progress keep no cadence and are listed apart (as in ` + "`incident maintenance list --json`" + `).`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			a.readOnly = true
@@ -79,7 +83,7 @@ no cadence and are listed apart (as in ` + "`incident maintenance list --json`" 
 			now := rb.Now()
 			var entries []statusEntry
 			windows := []runbook.Summary{}
-			overdue, soon, undelivered, unacked, stale := 0, 0, 0, 0, 0
+			overdue, soon, undelivered, unacked, stale, pagerFailures := 0, 0, 0, 0, 0, 0
 			for _, s := range sums {
 				if s.Open() && s.Maintenance != nil {
 					windows = append(windows, s) // no cadence, nothing overdue: listed apart
@@ -90,7 +94,7 @@ no cadence and are listed apart (as in ` + "`incident maintenance list --json`" 
 				inc := s.Incident()
 				due, _ := rb.UpdateDue(inc)
 				e := statusEntry{ID: s.ID, Title: s.Title, Status: s.Status, LastPublic: s.LastPublic, Due: due, Undelivered: s.Undelivered,
-					AutoPostAt: s.AutoPostAt, Unacked: s.Status == runbook.Triggered && s.AckedAt.IsZero()}
+					AutoPostAt: s.AutoPostAt, Unacked: s.Status == runbook.Triggered && s.AckedAt.IsZero(), PagersFailed: s.PagersFailed}
 				held := false
 				if len(s.Alerts) > 0 {
 					var pages bool
@@ -116,11 +120,14 @@ no cadence and are listed apart (as in ` + "`incident maintenance list --json`" 
 					e.Stale, e.StaleFor, e.inStatus = true, runbook.LongDuration(in), in
 					stale++
 				}
+				if len(s.PagersFailed) > 0 {
+					pagerFailures++
+				}
 				entries = append(entries, e)
 			}
 			switch {
 			case nagios:
-				return nagiosLine(c, entries, overdue, soon, undelivered, unacked, stale)
+				return nagiosLine(c, entries, overdue, soon, undelivered, unacked, stale, pagerFailures)
 			case asJSON:
 				if entries == nil {
 					entries = []statusEntry{}
@@ -156,6 +163,9 @@ no cadence and are listed apart (as in ` + "`incident maintenance list --json`" 
 					if e.Undelivered > 0 {
 						fmt.Fprintf(c.OutOrStdout(), "  %d undelivered post(s): run `incident retry %s`\n", e.Undelivered, e.ID)
 					}
+					for _, f := range e.PagersFailed {
+						fmt.Fprintf(c.OutOrStdout(), "  pager failing: %s\n", clean(f))
+					}
 				}
 				for _, s := range windows {
 					fmt.Fprintf(c.OutOrStdout(), "%s [%s] %s\n  %s\n", s.ID, s.Status, clean(s.Title), a.maintenanceText(s.Maintenance))
@@ -172,8 +182,8 @@ no cadence and are listed apart (as in ` + "`incident maintenance list --json`" 
 	return c
 }
 
-func nagiosLine(c *cobra.Command, entries []statusEntry, overdue, soon, undelivered, unacked, stale int) error {
-	perf := fmt.Sprintf("| open=%d overdue=%d undelivered=%d unacknowledged=%d stale=%d", len(entries), overdue, undelivered, unacked, stale)
+func nagiosLine(c *cobra.Command, entries []statusEntry, overdue, soon, undelivered, unacked, stale, pagerFailures int) error {
+	perf := fmt.Sprintf("| open=%d overdue=%d undelivered=%d unacknowledged=%d stale=%d pagers_failing=%d", len(entries), overdue, undelivered, unacked, stale, pagerFailures)
 	var ids, alerting, stales []string
 	for _, e := range entries {
 		if e.Overdue {
@@ -205,6 +215,15 @@ func nagiosLine(c *cobra.Command, entries []statusEntry, overdue, soon, undelive
 		return exitCode(2)
 	case stale > 0:
 		fmt.Fprintf(out, "INCIDENT WARNING - %s%s\n", staleText, perf)
+		return exitCode(1)
+	case pagerFailures > 0:
+		var failing []string
+		for _, e := range entries {
+			for _, f := range e.PagersFailed {
+				failing = append(failing, e.ID+" "+f)
+			}
+		}
+		fmt.Fprintf(out, "INCIDENT WARNING - a pager is failing: %s %s\n", clean(strings.Join(failing, "; ")), perf)
 		return exitCode(1)
 	case soon > 0 || undelivered > 0:
 		fmt.Fprintf(out, "INCIDENT WARNING - %d update(s) due within %s, %d incident(s) with undelivered posts %s\n", soon, templates.Duration(dueSoon), undelivered, perf)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/creack/pty"
 
+	"github.com/incident-cli/incident/pagers/webhook/webhooktest"
 	"github.com/incident-cli/incident/runbook"
 )
 
@@ -522,5 +523,78 @@ func TestOpenAccessible(t *testing.T) {
 	}
 	if again == nil || !slices.Equal(again.Services, []string{"imap"}) || !slices.Equal(again.Related, []string{first}) {
 		t.Fatalf("the new incident = %+v", again)
+	}
+}
+
+// TestOpenChecklistPages: at a screen-reader terminal (ACCESSIBLE=1), the
+// open checklist's "Call the on-call colleague" step offers the person on
+// call first; Enter and a message page them (through a webhook pager's
+// receiver), and the step is recorded as paged.
+func TestOpenChecklistPages(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the binary in a terminal")
+	}
+	work := t.TempDir()
+	rb := filepath.Join(work, "rb")
+	if _, err := runbook.Init(rb, false); err != nil {
+		t.Fatal(err)
+	}
+	hook := webhooktest.NewServer(webhooktest.Options{Reporter: t})
+	cfg, _ := os.ReadFile(filepath.Join(rb, "incident.toml"))
+	cfg = append(cfg, []byte(`
+[[pager]]
+name = "bridge"
+type = "webhook"
+url = "`+hook.HookURL+`"
+headers = { Authorization = "Bearer env:HOOK_TOKEN" }
+to = { alice = "@alice:example.org", bob = "@bob:example.org" }
+
+[[rota]]
+person = "bob"
+`)...)
+	if err := os.WriteFile(filepath.Join(rb, "incident.toml"), cfg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"HOME=" + work, "XDG_STATE_HOME=" + filepath.Join(work, "state"), "INCIDENT_RUNBOOK=" + rb,
+		"TERM=xterm", "ACCESSIBLE=1", "USER=alice", "PATH=" + os.Getenv("PATH"), "TZ=UTC", "HOOK_TOKEN=" + webhooktest.DefaultToken}
+	term := startTerminal(t, env, "open", "--title", "IMAP/POP login failures", "--service", "imap")
+	line := func(prompt, answer string) {
+		t.Helper()
+		term.waitFor(prompt)
+		term.pty.WriteString(answer + "\r")
+	}
+	line(`Title`, "")
+	line(`Affected services(?s:.*)Enter alone keeps this selection`, "")
+	line(`IMAP/POP: state \(Enter keeps`, "")
+	line(`Message \(Enter keeps`, "")
+	line(`Accounts affected`, "")
+	line(`Publish to status page\? \[Y/n\]`, "y")
+	term.waitFor(`✓ status page: file://`)
+	line(`Step 2 of 6: Call the on-call colleague(?s:.*)Page whom\? \(Enter pages bridge:oncall \(bob, on call now\)\)(?s:.*)1\. bridge:oncall(?s:.*)Enter a number between 1 and 6:`, "")
+	line(`What to tell them`, "please join the call")
+	term.waitFor(`✓ paged bob \(on call\) by bridge`)
+	line(`Step 3 of 6(?s:.*)Enter a number between 1 and 2:`, "1")
+	line(`Step 4 of 6`, "")
+	line(`Step 5 of 6`, "")
+	line(`Step 6 of 6`, "")
+	term.waitFor(`open checklist: 6 step\(s\) this time, 1 published, 1 paged`)
+	if code := term.wait(); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	ds := hook.Deliveries()
+	if len(ds) != 1 || ds[0].Person != "bob" || ds[0].Kind != "manual" || !strings.Contains(ds[0].Text, "alice calls you in: please join the call") {
+		t.Fatalf("the receiver took %+v", ds)
+	}
+	book, err := runbook.Open(runbook.Location{Dir: rb}, runbook.Options{Getenv: func(string) string { return "" }, StateDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sums, _ := book.Summaries()
+	inc, _ := book.Store.Load(sums[0].ID)
+	if len(inc.Steps) < 2 || inc.Steps[1].Step != "escalate" || inc.Steps[1].Outcome != "paged" || inc.Steps[1].Value != "bridge:bob" {
+		t.Fatalf("steps = %+v", inc.Steps)
+	}
+	if p := inc.Pages[0]; p.Kind != runbook.PageManual || p.Person != "bob" || !p.OnCall || p.State != runbook.PageSent {
+		t.Errorf("page = %+v", p)
 	}
 }

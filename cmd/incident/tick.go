@@ -22,7 +22,10 @@ func (a *app) newTickCmd() *cobra.Command {
 		Long: `Run the timers once: publish the automatic first update of an alert nobody
 acknowledged in time, close privately what recovered before anything was
 published, publish the reminder, the start and the completion of maintenance
-windows at their times, retry undelivered posts. What is due comes from the record alone, so
+windows at their times, retry undelivered posts, page the escalation's levels that
+came due (and retry pages that failed), read back acknowledgements of urgent
+pages, and, once someone acknowledged, cancel the emergencies and tell those
+paged. What is due comes from the record alone, so
 running tick from cron every minute does what ` + "`incident serve`" + ` does between
 alerts, and a tick that was killed loses nothing. With git sync, timed actions
 are claimed first, so two machines never both carry one out.
@@ -77,6 +80,9 @@ Exit status 0 when every action succeeded (or nothing was due), 1 when one faile
 // printDone says in a line per action what a tick did.
 func (a *app) printDone(w io.Writer, done []runbook.Done) {
 	for _, d := range done {
+		if d.Quiet {
+			continue
+		}
 		line := fmt.Sprintf("%s: %s", d.Action.Incident, d.Action.Kind)
 		switch {
 		case d.Error != "":

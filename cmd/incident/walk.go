@@ -215,7 +215,7 @@ func (w *walker) summary(cl *checklists.Checklist) {
 	}
 	out := w.c.ErrOrStderr()
 	fmt.Fprintf(out, "\n%s checklist: %d step(s) this time", w.phase, len(w.log))
-	for _, k := range []string{"published", "done", "entered", "noted", "skipped"} {
+	for _, k := range []string{"published", "paged", "done", "entered", "noted", "skipped"} {
 		if counts[k] > 0 {
 			fmt.Fprintf(out, ", %d %s", counts[k], k)
 		}

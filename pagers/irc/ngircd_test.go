@@ -1,26 +1,21 @@
 package irc
 
 // The irc pager against a real IRC server: Debian's ngircd, started on a
-// free loopback port for the test, with a server password. A second client
-// (this package's own, reading) sits in #ops and reads the page back. The
-// test runs whenever /usr/sbin/ngircd (or $INCIDENT_IT_NGIRCD) exists and
-// skips otherwise; with INCIDENT_IT_REQUIRE set (CI) a missing ngircd fails
-// it instead.
+// free loopback port for the test, with a server password (ngircdtest). A
+// second client (this package's own, reading) sits in #ops and reads the
+// page back. The test runs whenever /usr/sbin/ngircd (or
+// $INCIDENT_IT_NGIRCD) exists and skips otherwise; with INCIDENT_IT_REQUIRE
+// set (CI) a missing ngircd fails it instead.
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/incident-cli/incident/pagers"
+	"github.com/incident-cli/incident/pagers/irc/ngircdtest"
 	"github.com/incident-cli/incident/publishers"
 	"github.com/incident-cli/incident/publishers/publisherstest"
 )
@@ -132,96 +127,5 @@ func readNotices(t *testing.T, s *conn, nick string, n int) []string {
 	return got
 }
 
-// startNgircd runs ngircd in the foreground on a free loopback port with the
-// configuration of ALERTS-AND-PAGING.md §9 and a server password, and stops
-// it when the test ends. It returns the address.
-func startNgircd(t *testing.T) string {
-	t.Helper()
-	bin := os.Getenv("INCIDENT_IT_NGIRCD")
-	if bin == "" {
-		bin = "/usr/sbin/ngircd"
-	}
-	if _, err := os.Stat(bin); err != nil {
-		why := bin + " is not installed (Debian package ngircd)"
-		if os.Getenv("INCIDENT_IT_REQUIRE") != "" {
-			t.Fatal("INCIDENT_IT_REQUIRE is set but " + why)
-		}
-		t.Skip(why)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	dir := t.TempDir()
-	conf := filepath.Join(dir, "ngircd.conf")
-	err = os.WriteFile(conf, []byte(fmt.Sprintf(`[Global]
-  Name = irc.test.local
-  Listen = 127.0.0.1
-  Ports = %d
-  PidFile = %s
-  Password = %s
-[Limits]
-  MaxNickLength = 30
-[Options]
-  PAM = no
-  Ident = no
-  DNS = no
-[Channel]
-  Name = #ops
-  Topic = incident tests
-`, port, filepath.Join(dir, "ngircd.pid"), ngircdPassword)), 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out lockedBuffer
-	cmd := exec.Command(bin, "-n", "-f", conf)
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", bin, err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-		if t.Failed() {
-			t.Logf("ngircd's log:\n%s", out.String())
-		}
-	})
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			return addr
-		}
-		select {
-		case err := <-exited:
-			t.Fatalf("ngircd exited (%v):\n%s", err, out.String())
-		case <-time.After(50 * time.Millisecond): // polling for readiness, not timing the test
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("ngircd does not listen on %s after 10 s:\n%s", addr, out.String())
-		}
-	}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+// startNgircd runs ngircd with a server password (see ngircdtest.Start).
+func startNgircd(t *testing.T) string { return ngircdtest.Start(t, ngircdPassword) }
