@@ -145,6 +145,9 @@ func Fold(id string, events []Event) *Incident {
 			if e.Status == Triggered {
 				inc.Status, inc.FromAlert, inc.Route = Triggered, true, e.Route
 				inc.PublishAfter, _ = parseAfter(e.PublishAfter)
+				if e.Alert != nil {
+					foldAlerting(inc, Event{Kind: KindAlert, At: e.At, Alert: e.Alert}) // the alert that opened it
+				}
 			}
 			if e.Message == "" {
 				continue // triggered by an alert, or opened without its first update (logs of older versions)

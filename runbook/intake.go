@@ -178,8 +178,9 @@ func (r *Runbook) alertTarget(a AlertRecord, rt Route) (*Incident, error) {
 	return nil, nil
 }
 
-// openTriggered opens a private incident for a firing alert, with its
-// first alert event. Its id is derived from the alert when the runbook is
+// openTriggered opens a private incident for a firing alert. The opened
+// event carries the alert, so no reader ever sees a triggered incident
+// without the alert that triggered it. Its id is derived from the alert when the runbook is
 // shared through git, so two daemons that take the same alert at once make
 // one incident, whose folders git merges.
 func (r *Runbook) openTriggered(a AlertRecord, rt Route, now time.Time) (string, error) {
@@ -202,7 +203,7 @@ func (r *Runbook) openTriggered(a AlertRecord, rt Route, now time.Time) (string,
 		started = *a.StartsAt
 	}
 	open := Event{Kind: KindOpened, At: now, By: a.Source, Host: r.Host, Title: title, Severity: severity,
-		Services: services, StartedAt: &started, Status: Triggered, Route: rt.Name, PublishAfter: rt.PublishAfter}
+		Services: services, StartedAt: &started, Status: Triggered, Route: rt.Name, PublishAfter: rt.PublishAfter, Alert: &a}
 	base := started.In(r.Zones[0]).Format("2006-01-02") + "-" + Slug(title)
 	if r.Store.Unique {
 		sum := sha256.Sum256([]byte(alertID(&a) + "@" + base))
@@ -212,11 +213,7 @@ func (r *Runbook) openTriggered(a AlertRecord, rt Route, now time.Time) (string,
 	if err != nil {
 		return "", err
 	}
-	defer unlock()
-	e := Event{Kind: KindAlert, At: now, By: a.Source, Host: r.Host, Alert: &a}
-	if err := r.Store.Append(id, &e); err != nil {
-		return "", err
-	}
+	unlock()
 	return id, nil
 }
 

@@ -199,6 +199,7 @@ func (a *app) showText(w io.Writer, inc *runbook.Incident) {
 			if e.Kind == runbook.KindOpened {
 				if e.Status == runbook.Triggered {
 					entry(e.At, "triggered by an alert (%s, route %q): private until its first update", clean(who), clean(e.Route))
+					showAlert(entry, e)
 				} else {
 					entry(e.At, "opened by %s", who)
 				}
@@ -234,17 +235,7 @@ func (a *app) showText(w io.Writer, inc *runbook.Incident) {
 				}
 			}
 		case runbook.KindAlert:
-			if al := e.Alert; al != nil {
-				what := "resolved"
-				if al.Firing {
-					what = "fired"
-				}
-				text := al.Summary
-				if text == "" {
-					text = al.Name
-				}
-				entry(e.At, "alert %s %s: %s", clean(al.Source), what, clean(text))
-			}
+			showAlert(entry, e)
 		case runbook.KindAck:
 			entry(e.At, "acknowledged by %s (%s)", clean(who), clean(e.How))
 			if e.Text != "" {
@@ -301,4 +292,21 @@ func oneLine(s string) string {
 		return string(r[:99]) + "…"
 	}
 	return s
+}
+
+// showAlert is the timeline line of an alert an event carries.
+func showAlert(entry func(time.Time, string, ...any), e runbook.Event) {
+	al := e.Alert
+	if al == nil {
+		return
+	}
+	what := "resolved"
+	if al.Firing {
+		what = "fired"
+	}
+	text := al.Summary
+	if text == "" {
+		text = al.Name
+	}
+	entry(e.At, "alert %s %s: %s", clean(al.Source), what, clean(text))
 }
