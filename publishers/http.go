@@ -15,6 +15,20 @@ import (
 	"time"
 )
 
+// NoRedirectClient is a copy of base (or a client with a 30 s timeout when
+// base is nil) that never follows a redirect: for services whose
+// credentials travel in every request, where a redirect could carry them
+// to another host.
+func NoRedirectClient(base *http.Client) *http.Client {
+	hc := &http.Client{Timeout: 30 * time.Second}
+	if base != nil {
+		cp := *base
+		hc = &cp
+	}
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return hc
+}
+
 // HTTPError is a service's refusal: the status code, the service's own
 // message parsed from its error body, and when it asked us to come back.
 type HTTPError struct {

@@ -154,13 +154,8 @@ func New(cfg toml.Primitive, md toml.MetaData, env publishers.Env) (pagers.Pager
 	}) >= 0 {
 		return nil, fmt.Errorf("pushover: `sound` %q is not a sound name (like \"siren\" or \"persistent\")", c.Sound)
 	}
-	hc := &http.Client{Timeout: 30 * time.Second}
-	if env.HTTP != nil {
-		cp := *env.HTTP
-		hc = &cp
-	}
 	// The token travels in every request: never follow a redirect.
-	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	hc := publishers.NoRedirectClient(env.HTTP)
 	if p.env.Now == nil {
 		p.env.Now = time.Now
 	}

@@ -143,13 +143,8 @@ func New(cfg toml.Primitive, md toml.MetaData, env publishers.Env) (pagers.Pager
 		p.people = append(p.people, name)
 	}
 	slices.Sort(p.people)
-	hc := &http.Client{Timeout: 30 * time.Second}
-	if env.HTTP != nil {
-		cp := *env.HTTP
-		hc = &cp
-	}
 	// The credentials travel in every request: never follow a redirect.
-	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	hc := publishers.NoRedirectClient(env.HTTP)
 	if p.env.Now == nil {
 		p.env.Now = time.Now
 	}

@@ -69,12 +69,7 @@ func NewEndpoint(rawURL string, headers map[string]string, env publishers.Env, w
 		}
 		e.headers = append(e.headers, h)
 	}
-	hc := &http.Client{Timeout: 30 * time.Second}
-	if env.HTTP != nil {
-		cp := *env.HTTP
-		hc = &cp
-	}
-	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	hc := publishers.NoRedirectClient(env.HTTP)
 	e.http = hc
 	if e.env.Now == nil {
 		e.env.Now = time.Now
