@@ -309,13 +309,14 @@ func (p *Publisher) pageView(pg *Page, inc publishers.Incident) view {
 	return v
 }
 
-// renderPage writes a page straight into dir (a staging folder of a full build).
-func (p *Publisher) renderPage(dir, name string, t *template.Template, pg *Page, inc publishers.Incident) error {
+// renderPage writes a page straight into dir (a build's staging folder)
+// and returns the written file's stat.
+func (p *Publisher) renderPage(dir, name string, t *template.Template, pg *Page, inc publishers.Incident) (os.FileInfo, error) {
 	var b bytes.Buffer
 	if err := t.Execute(&b, p.pageView(pg, inc)); err != nil {
-		return err
+		return nil, err
 	}
-	return os.WriteFile(filepath.Join(dir, name), b.Bytes(), 0o644)
+	return writeStat(filepath.Join(dir, name), b.Bytes())
 }
 
 func (p *Publisher) writePage(rel string, t *template.Template, pg *Page, inc publishers.Incident, w *files) error {

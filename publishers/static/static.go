@@ -60,6 +60,7 @@ type Publisher struct {
 	refresh  int // seconds; 0: none
 	source   Source
 	pages    pages
+	stateDir string // where builds keep their manifest ("" for none)
 
 	pushTimeout time.Duration // gitRemoteTimeout when zero (tests shorten it)
 }
@@ -102,7 +103,8 @@ func New(cfg toml.Primitive, md toml.MetaData, env publishers.Env) (publishers.P
 		when = func(t time.Time) string { return t.UTC().Format("Mon 2 Jan 2006 15:04 UTC") }
 	}
 	return &Publisher{dir: dir, baseURL: strings.TrimRight(c.BaseURL, "/"), gitPush: c.GitPush,
-		org: env.Organization, services: env.Services, now: now, when: when, refresh: refresh, pages: newPages(when, now)}, nil
+		org: env.Organization, services: env.Services, now: now, when: when, refresh: refresh, pages: newPages(when, now),
+		stateDir: env.StateDir}, nil
 }
 
 // SetSource gives the page what computes its shared files from the
@@ -132,11 +134,13 @@ func (p *Publisher) lock(ctx context.Context) (unlock func(), err error) {
 }
 
 // data computes the shared pages' data from the records.
-func (p *Publisher) data() (*SiteData, error) {
-	if p.source == nil {
+func (p *Publisher) data() (*SiteData, error) { return p.dataFrom(p.source) }
+
+func (p *Publisher) dataFrom(src Source) (*SiteData, error) {
+	if src == nil {
 		return nil, publishers.Permanent(errors.New("the static page has no source of site data (a bug: the runbook sets it)"))
 	}
-	d, err := p.source()
+	d, err := src()
 	if err != nil {
 		return nil, err
 	}
@@ -210,29 +214,51 @@ func (p *Publisher) Publish(ctx context.Context, post publishers.Post) (publishe
 	return publishers.Receipt{ID: pagePath(post.Incident.ID, post.Kind), URL: url, At: p.now().UTC()}, nil
 }
 
-// Page is one incident's rendered status post, for Build.
+// Page is one incident's rendered status post, for a Builder.
 type Page struct {
-	Incident publishers.Incident
+	Incident publishers.Incident // what the page template shows: the updates' HTML is not needed
 	Title    string
 	HTML     string // the canonical post (status.md.tmpl) as HTML
 	RFO      *Page  // the RFO post, if any
+
+	// Key identifies what the page was rendered from (the caller's digest
+	// of the record, and of everything else the page shows that is not the
+	// same for every page); an incremental build keeps the page while the
+	// incident's key stays the same (see Builder.Unchanged). "" is never
+	// kept.
+	Key string
+	// Deps are the other incidents the key covers (the related incidents
+	// the post names): the next build asks for them (Builder.Deps) to
+	// compute the key it compares.
+	Deps []string
 }
 
 // Builder renders the whole site from the records, page by page, replacing
 // what is there. Incident pages go into a staging folder that replaces
-// incidents/ at Finish, so readers never see a half-built site. Add is safe
-// for concurrent use; memory stays flat however many incidents there are.
-// A build holds the site's lock from NewBuilder to Finish or Abort, so a
-// publish waits for it and then writes over what it built.
+// incidents/ at Finish (in one atomic exchange where the system has one),
+// so readers never see a half-built site. An incremental build
+// (NewIncrementalBuilder) starts the staging folder with the last build's
+// pages of incidents whose record did not change, as hard links. Add,
+// Unchanged and Skip are safe for concurrent use; memory stays flat however
+// many incidents there are. A build holds the site's lock from NewBuilder
+// to Finish or Abort, so a publish waits for it and then writes over what
+// it built.
 type Builder struct {
 	p      *Publisher
 	stage  string
 	unlock func()
+	source Source // Finish's, when set; else the publisher's
 	mu     sync.Mutex
-	n      int
+	n      int // pages rendered
+	kept   int // incidents whose pages were kept
+
+	last *manifest // the last build's, when usable: an incremental build
+	next *manifest // this build's; nil for NewBuilder's (no manifest)
 }
 
-// NewBuilder starts a full build, waiting for the site's lock.
+// NewBuilder starts a full build, waiting for the site's lock. It keeps
+// nothing and leaves no manifest: the next incremental build renders
+// everything.
 func (p *Publisher) NewBuilder() (*Builder, error) {
 	unlock, err := p.lock(context.Background())
 	if err != nil {
@@ -246,27 +272,115 @@ func (p *Publisher) NewBuilder() (*Builder, error) {
 	return &Builder{p: p, stage: stage, unlock: unlock}, nil
 }
 
+// NewIncrementalBuilder starts a build that renders only the incidents
+// whose record changed since the last build of this site and keeps the
+// other pages: the caller asks Unchanged with each incident's key before
+// rendering it, and Adds (or Skips) it only when that answers false.
+// version names everything else every page depends on (the program, the
+// templates, the config): when it differs from the last build's, or that
+// build's manifest (in the state directory) is missing or damaged, or the
+// site's incidents/ or status.json is gone, nothing is kept and every
+// incident is rendered, as a full build does. Either way the site is the
+// one a full build makes, save the time each page says it was generated.
+func (p *Publisher) NewIncrementalBuilder(version string) (*Builder, error) {
+	b, err := p.NewBuilder()
+	if err != nil {
+		return nil, err
+	}
+	if p.manifestPath() != "" && version != "" {
+		b.next = &manifest{Format: manifestFormat, Version: version, Dir: p.dir, Incidents: map[string]*built{}}
+		b.last = p.readManifest(version)
+	}
+	return b, nil
+}
+
+// SetSource makes Finish compute the shared files from src rather than
+// from the publisher's source (a build that has just read the records
+// passes what it learnt).
+func (b *Builder) SetSource(src Source) { b.source = src }
+
+// Incremental reports whether the build keeps pages of the last one.
+func (b *Builder) Incremental() bool { return b.last != nil }
+
+// Deps returns the other incidents the last build's key of incident id
+// covered (see Page.Deps): the caller's key to compare must cover them.
+func (b *Builder) Deps(id string) []string {
+	if b.last == nil {
+		return nil
+	}
+	if old := b.last.Incidents[id]; old != nil {
+		return old.Deps
+	}
+	return nil
+}
+
+// Unchanged reports whether the last build's pages of incident id are
+// still current, and if so keeps them: the record has the same key, the
+// incident was resolved (an open incident's page is always rendered again),
+// and its pages are in the site as that build wrote them. Then the caller
+// must not Add or Skip the incident.
+func (b *Builder) Unchanged(id, key string) bool {
+	if b.last == nil || key == "" {
+		return false
+	}
+	old := b.last.Incidents[id]
+	if old == nil || old.Key != key || old.Open {
+		return false
+	}
+	pages, ok := b.keep(old.Pages)
+	if !ok {
+		return false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.next.Incidents[id] = &built{Key: old.Key, Deps: old.Deps, Pages: pages}
+	if len(pages) > 0 {
+		b.kept++
+	}
+	return true
+}
+
+// Skip records that incident id, whose record has key, has no page (no
+// public update yet): the next build need not read it while the key holds.
+func (b *Builder) Skip(id, key string) {
+	if b.next == nil || key == "" {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.next.Incidents[id] = &built{Key: key}
+}
+
 // Add renders one incident's page (and its RFO page).
 func (b *Builder) Add(pg Page) error {
 	id := pg.Incident.ID
-	if err := b.p.renderPage(b.stage, id+".html", b.p.pages.incident, &pg, pg.Incident); err != nil {
+	rec := &built{Key: pg.Key, Deps: pg.Deps, Open: pg.Incident.ResolvedAt.IsZero()}
+	fi, err := b.p.renderPage(b.stage, id+".html", b.p.pages.incident, &pg, pg.Incident)
+	if err != nil {
 		return err
 	}
+	rec.Pages = append(rec.Pages, statOf(id+".html", fi))
 	if pg.RFO != nil {
-		if err := b.p.renderPage(b.stage, id+"-rfo.html", b.p.pages.rfo, pg.RFO, pg.Incident); err != nil {
+		fi, err := b.p.renderPage(b.stage, id+"-rfo.html", b.p.pages.rfo, pg.RFO, pg.Incident)
+		if err != nil {
 			return err
 		}
+		rec.Pages = append(rec.Pages, statOf(id+"-rfo.html", fi))
 	}
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	b.n++
-	b.mu.Unlock()
+	if b.next != nil && pg.Key != "" {
+		b.next.Incidents[id] = rec
+	}
 	return nil
 }
 
 // Finish swaps the new pages in and writes the shared files: index, feeds,
-// JSON and every month of history. It never replaces a folder that holds
-// event files (*.toml): that is incident records, not the site's pages, and
-// nothing is touched.
+// JSON and every month of history; then the manifest for the next
+// incremental build. It never replaces a folder that holds event files
+// (*.toml): that is incident records, not the site's pages, and nothing is
+// touched.
 func (b *Builder) Finish() error {
 	live := filepath.Join(b.p.dir, "incidents")
 	if records, err := publishers.HoldsEventFiles(live); err != nil || records {
@@ -278,29 +392,47 @@ func (b *Builder) Finish() error {
 	}
 	defer b.unlock()
 	if err := swapIn(b.stage, live); err != nil {
+		_ = os.RemoveAll(b.stage)
 		return err
 	}
-	d, err := b.p.data()
+	src := b.p.source
+	if b.source != nil {
+		src = b.source
+	}
+	d, err := b.p.dataFrom(src)
 	if err != nil {
 		return err
 	}
 	if err := b.p.writeShared(d, &files{}); err != nil {
 		return err
 	}
-	return b.p.writeHistory(d)
+	if err := b.p.writeHistory(d); err != nil {
+		return err
+	}
+	if b.next == nil {
+		b.p.removeManifest()
+		return nil
+	}
+	return b.p.writeManifest(b.next)
 }
 
-// swapIn replaces the folder live by stage.
+// swapIn replaces the folder live by stage: in one atomic exchange where
+// the system has one, else by two renames.
 func swapIn(stage, live string) error {
+	if err := os.Chmod(stage, 0o755); err != nil {
+		return err
+	}
+	if exchanged, err := exchange(stage, live); err != nil {
+		return err
+	} else if exchanged {
+		return os.RemoveAll(stage) // the old folder, now
+	}
 	old := ""
 	if _, err := os.Stat(live); err == nil {
 		old = stage + "-old"
 		if err := os.Rename(live, old); err != nil {
 			return err
 		}
-	}
-	if err := os.Chmod(stage, 0o755); err != nil {
-		return err
 	}
 	if err := os.Rename(stage, live); err != nil {
 		return err
@@ -317,8 +449,13 @@ func (b *Builder) Abort() {
 	b.unlock()
 }
 
-// Pages returns how many incident pages were added.
-func (b *Builder) Pages() int { return b.n }
+// Pages returns how many incidents have a page on the site after this
+// build: those added, and those whose pages were kept.
+func (b *Builder) Pages() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.n + b.kept
+}
 
 // writeShared writes the files every publish changes: index.html,
 // status.json, the feeds, api/v2/*.json and history/index.html.
