@@ -27,8 +27,13 @@ func (r *Runbook) connectSite() {
 // of the last static.PastDays days, and those holding the newest
 // static.FeedEntries updates of each feed. Private incidents (no public
 // update) are left out.
-func (r *Runbook) SiteData(s *static.Publisher) (*static.SiteData, error) {
-	sums, err := r.Summaries()
+func (r *Runbook) SiteData(s *static.Publisher) (*static.SiteData, error) { return r.siteData(s, nil) }
+
+// siteData is SiteData with summaries the caller has just computed from the
+// records (a site build's), which the summary cache takes while their
+// folders' stamps hold.
+func (r *Runbook) siteData(s *static.Publisher, fresh map[string]cachedSummary) (*static.SiteData, error) {
+	sums, err := r.summaries(fresh)
 	if err != nil {
 		// A damaged record elsewhere (list and show report it) must not
 		// stop this update from reaching the page: read what can be read.
