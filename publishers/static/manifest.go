@@ -4,9 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -118,76 +115,106 @@ func (p *Publisher) removeManifest() {
 	}
 }
 
-// keep puts the last build's pages of an incident into the staging folder
-// as they are: a hard link to each live page (a copy where the filesystem
-// has none), checked against what the manifest says was written. It
-// returns the pages as kept, or false (and nothing staged) when one is
-// missing or was changed since.
-func (b *Builder) keep(old []pageStat) ([]pageStat, bool) {
-	live := filepath.Join(b.p.dir, "incidents")
-	kept := make([]pageStat, 0, len(old))
-	undo := func() {
-		for _, pg := range kept {
-			os.Remove(filepath.Join(b.stage, pg.Name))
-		}
+// NewIncrementalBuilder starts a build that renders only the incidents
+// whose record changed since the last build of this site and keeps the
+// other pages: the caller asks Unchanged with each incident's key before
+// rendering it, and Adds (or Skips) it only when that answers false.
+// version names everything else every page depends on (the program, the
+// templates, the config): when it differs from the last build's, or that
+// build's manifest (in the state directory) is missing or damaged, or the
+// site's incidents/ or status.json is gone, nothing is kept and every
+// incident is rendered, as a full build does. Either way the site is the
+// one a full build makes, save the time each page says it was generated.
+func (p *Publisher) NewIncrementalBuilder(version string) (*Builder, error) {
+	b, err := p.NewBuilder()
+	if err != nil {
+		return nil, err
 	}
-	for _, pg := range old {
-		src, dst := filepath.Join(live, pg.Name), filepath.Join(b.stage, pg.Name)
-		now, err := keepFile(src, dst, pg)
-		if err != nil {
-			undo()
-			return nil, false
-		}
-		kept = append(kept, now)
+	if p.manifestPath() != "" && version != "" {
+		b.next = &manifest{Format: manifestFormat, Version: version, Dir: p.dir, Incidents: map[string]*built{}}
+		b.last = p.readManifest(version)
 	}
-	return kept, true
+	return b, nil
 }
 
-// errChanged is a kept page that is not what the last build wrote.
-var errChanged = errors.New("the page changed since the last build")
+// Incremental reports whether the build keeps pages of the last one.
+func (b *Builder) Incremental() bool { return b.last != nil }
 
-// keepFile links src to dst and checks that it is the page pg describes
-// (the link's own stat: what is checked is what is kept). Where links are
-// refused it copies, and the copy is described by its own stat.
-func keepFile(src, dst string, pg pageStat) (pageStat, error) {
-	if err := os.Link(src, dst); err == nil {
-		fi, err := os.Lstat(dst)
+// Deps returns the other incidents the last build's key of incident id
+// covered (see Page.Deps): the caller's key to compare must cover them.
+func (b *Builder) Deps(id string) []string {
+	if b.last == nil {
+		return nil
+	}
+	if old := b.last.Incidents[id]; old != nil {
+		return old.Deps
+	}
+	return nil
+}
+
+// Unchanged reports whether the last build's pages of incident id are
+// still current, and then keeps them: the record has the same key, the
+// incident was resolved (an open incident's page is always rendered again:
+// it may show times relative to now), and its pages are in the site as that
+// build wrote them (their sizes and modification times). Then the caller
+// must not Add or Skip the incident.
+func (b *Builder) Unchanged(id, key string) bool {
+	if b.last == nil || key == "" {
+		return false
+	}
+	old := b.last.Incidents[id]
+	if old == nil || old.Key != key || old.Open {
+		return false
+	}
+	for _, pg := range old.Pages {
+		fi, err := os.Lstat(filepath.Join(b.p.dir, "incidents", pg.Name))
 		if err != nil || !pg.matches(fi) {
-			os.Remove(dst)
-			return pageStat{}, errChanged
+			return false
 		}
-		return pg, nil
-	} else if errors.Is(err, fs.ErrNotExist) {
-		return pageStat{}, err
 	}
-	in, err := os.Open(src)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.next.Incidents[id] = old
+	if len(old.Pages) > 0 {
+		b.kept++
+	}
+	return true
+}
+
+// Skip records that incident id, whose record has key, has no page (no
+// public update yet): the next build need not read it while the key holds.
+func (b *Builder) Skip(id, key string) {
+	if b.next == nil || key == "" {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.next.Incidents[id] = &built{Key: key}
+}
+
+// sweep removes from the live incidents/ of an incremental build what a
+// full build would not have there: the pages of incidents no longer on
+// record or without a page now, an RFO page its incident no longer has,
+// and anything else.
+func (b *Builder) sweep(live string) error {
+	want := map[string]bool{}
+	for _, rec := range b.next.Incidents {
+		for _, pg := range rec.Pages {
+			want[pg.Name] = true
+		}
+	}
+	entries, err := os.ReadDir(live)
 	if err != nil {
-		return pageStat{}, err
+		return err
 	}
-	defer in.Close()
-	fi, err := in.Stat()
-	if err != nil || !pg.matches(fi) {
-		return pageStat{}, errChanged
+	for _, e := range entries {
+		if !want[e.Name()] {
+			if err := os.RemoveAll(filepath.Join(live, e.Name())); err != nil {
+				return err
+			}
+		}
 	}
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return pageStat{}, err
-	}
-	_, err = io.Copy(out, io.LimitReader(in, pg.Size+1))
-	if err == nil {
-		fi, err = out.Stat()
-	}
-	if cerr := out.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil && fi.Size() != pg.Size {
-		err = fmt.Errorf("%s: %w", src, errChanged)
-	}
-	if err != nil {
-		os.Remove(dst)
-		return pageStat{}, err
-	}
-	return statOf(pg.Name, fi), nil
+	return nil
 }
 
 // writeStat writes a new file of a build's staging folder and returns its

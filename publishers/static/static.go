@@ -234,15 +234,17 @@ type Page struct {
 }
 
 // Builder renders the whole site from the records, page by page, replacing
-// what is there. Incident pages go into a staging folder that replaces
-// incidents/ at Finish (in one atomic exchange where the system has one),
-// so readers never see a half-built site. An incremental build
-// (NewIncrementalBuilder) starts the staging folder with the last build's
-// pages of incidents whose record did not change, as hard links. Add,
-// Unchanged and Skip are safe for concurrent use; memory stays flat however
-// many incidents there are. A build holds the site's lock from NewBuilder
-// to Finish or Abort, so a publish waits for it and then writes over what
-// it built.
+// what is there. A full build (NewBuilder, or an incremental one without a
+// usable manifest) renders every page into a staging folder that replaces
+// incidents/ at Finish, in one atomic exchange where the system has one.
+// An incremental build (NewIncrementalBuilder) keeps the pages of
+// incidents whose record did not change and renames each page it renders
+// over the live one (each page is always whole); at Finish it writes the
+// shared files, then removes the pages of incidents no longer on record, so
+// every link on the site resolves at every moment. Add, Unchanged and Skip
+// are safe for concurrent use; memory stays flat however many incidents
+// there are. A build holds the site's lock from NewBuilder to Finish or
+// Abort, so a publish waits for it and then writes over what it built.
 type Builder struct {
 	p      *Publisher
 	stage  string
@@ -252,7 +254,7 @@ type Builder struct {
 	n      int // pages rendered
 	kept   int // incidents whose pages were kept
 
-	last *manifest // the last build's, when usable: an incremental build
+	last *manifest // the last build's, when usable: pages are kept and replaced in place
 	next *manifest // this build's; nil for NewBuilder's (no manifest)
 }
 
@@ -272,100 +274,35 @@ func (p *Publisher) NewBuilder() (*Builder, error) {
 	return &Builder{p: p, stage: stage, unlock: unlock}, nil
 }
 
-// NewIncrementalBuilder starts a build that renders only the incidents
-// whose record changed since the last build of this site and keeps the
-// other pages: the caller asks Unchanged with each incident's key before
-// rendering it, and Adds (or Skips) it only when that answers false.
-// version names everything else every page depends on (the program, the
-// templates, the config): when it differs from the last build's, or that
-// build's manifest (in the state directory) is missing or damaged, or the
-// site's incidents/ or status.json is gone, nothing is kept and every
-// incident is rendered, as a full build does. Either way the site is the
-// one a full build makes, save the time each page says it was generated.
-func (p *Publisher) NewIncrementalBuilder(version string) (*Builder, error) {
-	b, err := p.NewBuilder()
-	if err != nil {
-		return nil, err
-	}
-	if p.manifestPath() != "" && version != "" {
-		b.next = &manifest{Format: manifestFormat, Version: version, Dir: p.dir, Incidents: map[string]*built{}}
-		b.last = p.readManifest(version)
-	}
-	return b, nil
-}
-
 // SetSource makes Finish compute the shared files from src rather than
 // from the publisher's source (a build that has just read the records
 // passes what it learnt).
 func (b *Builder) SetSource(src Source) { b.source = src }
 
-// Incremental reports whether the build keeps pages of the last one.
-func (b *Builder) Incremental() bool { return b.last != nil }
-
-// Deps returns the other incidents the last build's key of incident id
-// covered (see Page.Deps): the caller's key to compare must cover them.
-func (b *Builder) Deps(id string) []string {
-	if b.last == nil {
-		return nil
-	}
-	if old := b.last.Incidents[id]; old != nil {
-		return old.Deps
-	}
-	return nil
-}
-
-// Unchanged reports whether the last build's pages of incident id are
-// still current, and if so keeps them: the record has the same key, the
-// incident was resolved (an open incident's page is always rendered again),
-// and its pages are in the site as that build wrote them. Then the caller
-// must not Add or Skip the incident.
-func (b *Builder) Unchanged(id, key string) bool {
-	if b.last == nil || key == "" {
-		return false
-	}
-	old := b.last.Incidents[id]
-	if old == nil || old.Key != key || old.Open {
-		return false
-	}
-	pages, ok := b.keep(old.Pages)
-	if !ok {
-		return false
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.next.Incidents[id] = &built{Key: old.Key, Deps: old.Deps, Pages: pages}
-	if len(pages) > 0 {
-		b.kept++
-	}
-	return true
-}
-
-// Skip records that incident id, whose record has key, has no page (no
-// public update yet): the next build need not read it while the key holds.
-func (b *Builder) Skip(id, key string) {
-	if b.next == nil || key == "" {
-		return
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.next.Incidents[id] = &built{Key: key}
-}
-
 // Add renders one incident's page (and its RFO page).
 func (b *Builder) Add(pg Page) error {
 	id := pg.Incident.ID
 	rec := &built{Key: pg.Key, Deps: pg.Deps, Open: pg.Incident.ResolvedAt.IsZero()}
-	fi, err := b.p.renderPage(b.stage, id+".html", b.p.pages.incident, &pg, pg.Incident)
+	names := []string{id + ".html"}
+	fi, err := b.p.renderPage(b.stage, names[0], b.p.pages.incident, &pg, pg.Incident)
 	if err != nil {
 		return err
 	}
-	rec.Pages = append(rec.Pages, statOf(id+".html", fi))
+	rec.Pages = append(rec.Pages, statOf(names[0], fi))
 	if pg.RFO != nil {
-		fi, err := b.p.renderPage(b.stage, id+"-rfo.html", b.p.pages.rfo, pg.RFO, pg.Incident)
+		names = append(names, id+"-rfo.html")
+		fi, err := b.p.renderPage(b.stage, names[1], b.p.pages.rfo, pg.RFO, pg.Incident)
 		if err != nil {
 			return err
 		}
-		rec.Pages = append(rec.Pages, statOf(id+"-rfo.html", fi))
+		rec.Pages = append(rec.Pages, statOf(names[1], fi))
+	}
+	if b.last != nil {
+		for _, n := range names {
+			if err := os.Rename(filepath.Join(b.stage, n), filepath.Join(b.p.dir, "incidents", n)); err != nil {
+				return err
+			}
+		}
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -376,8 +313,8 @@ func (b *Builder) Add(pg Page) error {
 	return nil
 }
 
-// Finish swaps the new pages in and writes the shared files: index, feeds,
-// JSON and every month of history; then the manifest for the next
+// Finish puts the new pages in place and writes the shared files: index,
+// feeds, JSON and every month of history; then the manifest for the next
 // incremental build. It never replaces a folder that holds event files
 // (*.toml): that is incident records, not the site's pages, and nothing is
 // touched.
@@ -391,9 +328,11 @@ func (b *Builder) Finish() error {
 		return fmt.Errorf("site build: %s holds event files (*.toml), so it is incident records, not the site's pages: nothing was replaced; point the static page's `dir` at a folder of its own", live)
 	}
 	defer b.unlock()
-	if err := swapIn(b.stage, live); err != nil {
-		_ = os.RemoveAll(b.stage)
-		return err
+	defer os.RemoveAll(b.stage)
+	if b.last == nil {
+		if err := swapIn(b.stage, live); err != nil {
+			return err
+		}
 	}
 	src := b.p.source
 	if b.source != nil {
@@ -408,6 +347,11 @@ func (b *Builder) Finish() error {
 	}
 	if err := b.p.writeHistory(d); err != nil {
 		return err
+	}
+	if b.last != nil {
+		if err := b.sweep(live); err != nil {
+			return err
+		}
 	}
 	if b.next == nil {
 		b.p.removeManifest()
@@ -443,7 +387,9 @@ func swapIn(stage, live string) error {
 	return nil
 }
 
-// Abort removes the staging folder of a failed build.
+// Abort removes the staging folder of a failed build (pages an
+// incremental build already put in place stay: each is a whole page of its
+// incident's record as it is).
 func (b *Builder) Abort() {
 	_ = os.RemoveAll(b.stage)
 	b.unlock()
