@@ -21,21 +21,13 @@ func (s *Store) Digest(id string) (string, error) {
 	if !validID(id) {
 		return "", fmt.Errorf("%w %q", ErrUnknownIncident, id)
 	}
-	dir := filepath.Join(s.Dir, id)
-	entries, err := os.ReadDir(dir)
+	names, sizes, err := eventFileSizes(filepath.Join(s.Dir, id))
 	if err != nil {
 		return "", err
 	}
 	var d digest
-	for _, e := range entries { // sorted by name
-		if !isEventFile(e) {
-			continue
-		}
-		info, err := e.Info()
-		if err != nil {
-			return "", err
-		}
-		d.add(e.Name(), info.Size())
+	for i, n := range names {
+		d.add(n, sizes[i])
 	}
 	return d.sum(), nil
 }

@@ -1,0 +1,33 @@
+//go:build !linux
+
+package runbook
+
+import (
+	"os"
+	"path/filepath"
+)
+
+// eventFileSizes lists the event files of an incident folder, sorted, with
+// their sizes (lstat).
+func eventFileSizes(dir string) ([]string, []int64, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	var (
+		names []string
+		sizes []int64
+	)
+	for _, e := range entries { // sorted by name
+		if !isEventFile(e) {
+			continue
+		}
+		info, err := os.Lstat(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return nil, nil, err
+		}
+		names = append(names, e.Name())
+		sizes = append(sizes, info.Size())
+	}
+	return names, sizes, nil
+}
