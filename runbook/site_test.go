@@ -17,8 +17,8 @@ import (
 )
 
 // builtSite is a built site: each file's content and identity (a page
-// rendered again is a new file: the build writes it anew, while a kept page
-// is the same file, linked).
+// rendered again is a new file written at another time; a kept page is the
+// same file as it was).
 type builtSite struct {
 	content map[string][]byte
 	info    map[string]fs.FileInfo
@@ -51,13 +51,16 @@ func readSite(t *testing.T, dir string) builtSite {
 }
 
 // rewritten lists the incident pages of b that are not the files of a.
-func rewritten(a, b builtSite) []string {
+func rewritten(a, b builtSite) []string { return rewrittenIn("incidents", a, b) }
+
+// rewrittenIn lists the files in folder of b that are not the files of a.
+func rewrittenIn(folder string, a, b builtSite) []string {
 	var out []string
 	for name, bi := range b.info {
-		if !strings.HasPrefix(name, "incidents"+string(filepath.Separator)) {
+		if !strings.HasPrefix(name, folder+string(filepath.Separator)) {
 			continue
 		}
-		if ai, ok := a.info[name]; !ok || !os.SameFile(ai, bi) {
+		if ai, ok := a.info[name]; !ok || !os.SameFile(ai, bi) || !ai.ModTime().Equal(bi.ModTime()) {
 			out = append(out, filepath.Base(name))
 		}
 	}
@@ -197,6 +200,9 @@ func TestBuildSiteIncremental(t *testing.T) {
 	if r := rewritten(full, again); len(r) != 0 {
 		t.Errorf("nothing changed, yet %d pages were rendered again: %v", len(r), r)
 	}
+	if r := rewrittenIn("history", full, again); len(r) != 1 || r[0] != "index.html" {
+		t.Errorf("nothing changed, yet these history pages were rendered again: %v (want index.html only)", r)
+	}
 	sameSite(t, "second build", full, again)
 
 	// A new event: only that incident is rendered again, and the bars and
@@ -211,6 +217,11 @@ func TestBuildSiteIncremental(t *testing.T) {
 	}
 	if !bytes.Contains(inc.content[filepath.Join("incidents", recent+".html")], []byte("A postscript")) {
 		t.Errorf("the changed page lacks the new update")
+	}
+	// Its month shows when it was resolved, which the postscript moved: that
+	// month is rendered again, the others are kept (the index always).
+	if r := rewrittenIn("history", again, inc); strings.Join(r, " ") != "2026-11.html index.html" {
+		t.Errorf("history pages rendered again after one new event: %v, want 2026-11.html index.html", r)
 	}
 	c.removeManifests()
 	fresh := c.build(n + 1)

@@ -75,6 +75,11 @@ func (p *Publisher) writeMonth(d *SiteData, key string, w *files) error {
 }
 
 func (p *Publisher) renderMonth(dir string, d *SiteData, key string, ms []monthLink, w *files) error {
+	return p.renderIn(dir, filepath.Join("history", key+".html"), p.pages.month, p.monthPage(d, key, ms), w)
+}
+
+// monthPage is the view of history/KEY.html.
+func (p *Publisher) monthPage(d *SiteData, key string, ms []monthLink) view {
 	m := &monthView{Key: key, Name: monthName(key)}
 	for i, x := range ms {
 		if x.Key != key {
@@ -94,7 +99,7 @@ func (p *Publisher) renderMonth(dir string, d *SiteData, key string, ms []monthL
 	}
 	v := p.base("Incident history: "+m.Name+" · "+p.org, "../", d)
 	v.Month = m
-	return p.renderIn(dir, filepath.Join("history", key+".html"), p.pages.month, v, w)
+	return v
 }
 
 // writeHistoryIndex writes history/index.html into the site.

@@ -1,6 +1,7 @@
 package static
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -22,6 +23,9 @@ type manifest struct {
 	Version   string            `json:"version"` // the caller's: program, templates, config
 	Dir       string            `json:"dir"`     // the site
 	Incidents map[string]*built `json:"incidents"`
+	// History is the month pages (history/KEY.html), each keyed on its
+	// content save the time it says it was generated.
+	History map[string]*built `json:"history,omitempty"`
 }
 
 // built is one incident as a build left it.
@@ -131,7 +135,7 @@ func (p *Publisher) NewIncrementalBuilder(version string) (*Builder, error) {
 		return nil, err
 	}
 	if p.manifestPath() != "" && version != "" {
-		b.next = &manifest{Format: manifestFormat, Version: version, Dir: p.dir, Incidents: map[string]*built{}}
+		b.next = &manifest{Format: manifestFormat, Version: version, Dir: p.dir, Incidents: map[string]*built{}, History: map[string]*built{}}
 		b.last = p.readManifest(version)
 	}
 	return b, nil
@@ -233,4 +237,99 @@ func writeStat(path string, data []byte) (fs.FileInfo, error) {
 		err = cerr
 	}
 	return fi, err
+}
+
+// writeHistoryKeyed is writeHistory for a build with a manifest: each month
+// page is keyed on what it shows save the time it says it was generated.
+// A full build renders every month into a staging folder that replaces
+// history/; an incremental one keeps each month page whose key and file
+// are what the last build left, writes the others over the live ones, and
+// then removes months left without incidents. (history/index.html is one of
+// the shared files, written before.)
+func (b *Builder) writeHistoryKeyed(d *SiteData) error {
+	dir := filepath.Join(b.p.dir, "history")
+	if b.last == nil {
+		stage, err := os.MkdirTemp(b.p.dir, ".build-history-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(stage)
+		dir = filepath.Join(stage, "history")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	ms := months(d)
+	want := map[string]bool{"index.html": true}
+	var buf bytes.Buffer
+	for _, m := range ms {
+		name := m.Key + ".html"
+		want[name] = true
+		v := b.p.monthPage(d, m.Key, ms)
+		generated := v.Generated
+		v.Generated = ""
+		buf.Reset()
+		if err := b.p.pages.month.Execute(&buf, v); err != nil {
+			return err
+		}
+		h := sha256.Sum256(buf.Bytes())
+		key := hex.EncodeToString(h[:16])
+		if old := b.lastMonth(name); old != nil && old.Key == key {
+			if fi, err := os.Lstat(filepath.Join(dir, name)); err == nil && old.Pages[0].matches(fi) {
+				b.next.History[name] = old
+				continue
+			}
+		}
+		v.Generated = generated
+		buf.Reset()
+		if err := b.p.pages.month.Execute(&buf, v); err != nil {
+			return err
+		}
+		// An incremental build writes beside its staging folder's pages and
+		// renames over the live page; a full one straight into its stage.
+		tmp := filepath.Join(dir, name)
+		if b.last != nil {
+			tmp = filepath.Join(b.stage, name)
+		}
+		fi, err := writeStat(tmp, buf.Bytes())
+		if err != nil {
+			return err
+		}
+		if b.last != nil {
+			if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+				return err
+			}
+		}
+		b.next.History[name] = &built{Key: key, Pages: []pageStat{statOf(name, fi)}}
+	}
+	if b.last == nil {
+		// The staged folder needs the index the shared files just wrote.
+		if err := b.p.renderHistoryIndex(filepath.Dir(dir), d, ms, &files{}); err != nil {
+			return err
+		}
+		return swapIn(dir, filepath.Join(b.p.dir, "history"))
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if !want[e.Name()] {
+			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// lastMonth is the last build's record of a month page, if it has one.
+func (b *Builder) lastMonth(name string) *built {
+	if b.last == nil {
+		return nil
+	}
+	if old := b.last.History[name]; old != nil && len(old.Pages) == 1 {
+		return old
+	}
+	return nil
 }

@@ -345,7 +345,11 @@ func (b *Builder) Finish() error {
 	if err := b.p.writeShared(d, &files{}); err != nil {
 		return err
 	}
-	if err := b.p.writeHistory(d); err != nil {
+	writeHistory := b.p.writeHistory
+	if b.next != nil {
+		writeHistory = b.writeHistoryKeyed
+	}
+	if err := writeHistory(d); err != nil {
 		return err
 	}
 	if b.last != nil {
