@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -43,7 +44,8 @@ func isEventFile(e fs.DirEntry) bool {
 type digest struct{ b []byte }
 
 func (d *digest) add(name string, size int64) {
-	d.b = fmt.Appendf(d.b, "%s %d\n", name, size)
+	d.b = append(append(d.b, name...), ' ')
+	d.b = append(strconv.AppendInt(d.b, size, 10), '\n')
 }
 
 func (d *digest) sum() string {

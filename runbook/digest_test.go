@@ -2,6 +2,7 @@ package runbook
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -85,5 +86,40 @@ func TestDigest(t *testing.T) {
 	}
 	if _, _, _, err := s.loadDigested("2026-11-27-empty"); !errors.Is(err, ErrUnknownIncident) {
 		t.Errorf("loadDigested of an empty folder: %v", err)
+	}
+}
+
+// TestEventFileFIFO: a FIFO put in place of an event file (a local user
+// can make one) reads as an empty file would, and is never waited on.
+func TestEventFileFIFO(t *testing.T) {
+	s, id := newStore(t)
+	name := "20261127T100500.000000000Z-note-fifo00.toml"
+	path := filepath.Join(s.Dir, id, name)
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	empty, emptyErr := s.LoadFresh(id)
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := mkfifo(path); err != nil {
+		t.Skipf("no FIFOs here: %v", err)
+	}
+	type result struct {
+		inc *Incident
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		inc, err := s.LoadFresh(id)
+		done <- result{inc, err}
+	}()
+	select {
+	case r := <-done:
+		if fmt.Sprint(r.err) != fmt.Sprint(emptyErr) || (r.err == nil && !reflect.DeepEqual(r.inc.Events, empty.Events)) {
+			t.Errorf("with a FIFO: %v, %v; with an empty file: %v, %v", r.inc, r.err, empty, emptyErr)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("reading a FIFO blocked")
 	}
 }

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 	"unicode/utf8"
 
@@ -39,14 +37,9 @@ func decodeEventFile(path string) (Event, error) {
 // bytes read), for the record's digest (see Store.Digest).
 func readEventFile(path string) (Event, int64, error) {
 	var e Event
-	f, err := os.Open(path)
+	src, err := readLimited(path, MaxEventFile)
 	if err != nil {
 		return e, 0, err
-	}
-	defer f.Close()
-	src, err := io.ReadAll(io.LimitReader(f, MaxEventFile+1))
-	if err != nil {
-		return e, 0, fmt.Errorf("%s: %w", path, err)
 	}
 	if len(src) > MaxEventFile {
 		return e, 0, fmt.Errorf("%s is larger than %d KiB, which no event of this tool is: it did not come from incident; move it out of the folder", path, MaxEventFile>>10)

@@ -3,6 +3,7 @@
 package runbook
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 )
@@ -30,4 +31,15 @@ func eventFileSizes(dir string) ([]string, []int64, error) {
 		sizes = append(sizes, info.Size())
 	}
 	return names, sizes, nil
+}
+
+// readLimited reads a small file whole, or its first max+1 bytes when it
+// is larger (the caller refuses it then).
+func readLimited(path string, max int) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, int64(max)+1))
 }
