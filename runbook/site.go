@@ -108,7 +108,11 @@ func (r *Runbook) BuildSite(s *static.Publisher) (int, error) {
 		b.Abort()
 		return 0, failure
 	}
-	b.SetSource(func() (*static.SiteData, error) { return r.siteData(s, fresh) })
+	entries := r.Store // an incremental build reads the few incidents shown through the cache
+	if !b.Incremental() {
+		entries = st
+	}
+	b.SetSource(func() (*static.SiteData, error) { return r.siteData(s, fresh, entries) })
 	if err := b.Finish(); err != nil {
 		return 0, err
 	}
