@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -383,6 +384,34 @@ func TestBuildSiteOpenIncidentRenderedAgain(t *testing.T) {
 	}
 	c.removeManifests()
 	sameSite(t, "incremental against full", after, c.build(5))
+
+	// Three hours on, the month of the open incident says so, as a full
+	// build's does; the other months are kept. Kept pages differ from a
+	// full build's only in the time they say they were generated.
+	before = readSite(t, c.page().Dir())
+	c.now = c.now.Add(3 * time.Hour)
+	later := c.build(5)
+	month := filepath.Join("history", "2026-11.html")
+	if !bytes.Contains(later.content[month], []byte("last updated 2 h ago")) {
+		t.Errorf("%s three hours on:\n%s", month, later.content[month])
+	}
+	if r := strings.Join(rewrittenIn("history", before, later), " "); r != "2026-11.html index.html" {
+		t.Errorf("three hours on, history pages rendered again: %s", r)
+	}
+	c.removeManifests()
+	sameSite(t, "three hours on: incremental against full", generatedAt(later), generatedAt(c.build(5)))
+}
+
+var generatedRE = regexp.MustCompile(`<p>Updated [^<]* · <a href="[./]*history/index.html">`)
+
+// generatedAt is a site with the time each page says it was generated
+// taken out.
+func generatedAt(s builtSite) builtSite {
+	out := builtSite{content: map[string][]byte{}, info: s.info}
+	for name, b := range s.content {
+		out.content[name] = generatedRE.ReplaceAll(b, []byte("<p>Updated (when) · "))
+	}
+	return out
 }
 
 func sortedNames(n ...string) []string {

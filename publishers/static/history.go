@@ -41,6 +41,7 @@ type monthView struct {
 type monthLink struct {
 	Key, Name string
 	Count     int
+	from      int // its incidents are SiteData.Incidents[from:from+Count]
 }
 
 // monthOf is the key of the month t falls in: "2026-11".
@@ -58,13 +59,13 @@ func monthName(key string) string {
 // are newest first already).
 func months(d *SiteData) []monthLink {
 	var out []monthLink
-	for _, e := range d.Incidents {
+	for i, e := range d.Incidents {
 		k := monthOf(e.StartedAt, d.Zone)
 		if n := len(out); n > 0 && out[n-1].Key == k {
 			out[n-1].Count++
 			continue
 		}
-		out = append(out, monthLink{Key: k, Name: monthName(k), Count: 1})
+		out = append(out, monthLink{Key: k, Name: monthName(k), Count: 1, from: i})
 	}
 	return out
 }
@@ -91,11 +92,7 @@ func (p *Publisher) monthPage(d *SiteData, key string, ms []monthLink) view {
 		if i > 0 {
 			m.Next, m.NextName = ms[i-1].Key, ms[i-1].Name
 		}
-	}
-	for _, e := range d.Incidents {
-		if monthOf(e.StartedAt, d.Zone) == key {
-			m.Incidents = append(m.Incidents, e)
-		}
+		m.Incidents = d.Incidents[x.from : x.from+x.Count]
 	}
 	v := p.base("Incident history: "+m.Name+" · "+p.org, "../", d)
 	v.Month = m

@@ -5,9 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // The build manifest says what the last build of a site wrote: per
@@ -266,21 +268,13 @@ func (b *Builder) writeHistoryKeyed(d *SiteData) error {
 		name := m.Key + ".html"
 		want[name] = true
 		v := b.p.monthPage(d, m.Key, ms)
-		generated := v.Generated
-		v.Generated = ""
-		buf.Reset()
-		if err := b.p.pages.month.Execute(&buf, v); err != nil {
-			return err
-		}
-		h := sha256.Sum256(buf.Bytes())
-		key := hex.EncodeToString(h[:16])
-		if old := b.lastMonth(name); old != nil && old.Key == key {
+		key := monthKey(v, d.Now)
+		if old := b.lastMonth(name); old != nil && old.Key == key && key != "" {
 			if fi, err := os.Lstat(filepath.Join(dir, name)); err == nil && old.Pages[0].matches(fi) {
 				b.next.History[name] = old
 				continue
 			}
 		}
-		v.Generated = generated
 		buf.Reset()
 		if err := b.p.pages.month.Execute(&buf, v); err != nil {
 			return err
@@ -321,6 +315,26 @@ func (b *Builder) writeHistoryKeyed(d *SiteData) error {
 		}
 	}
 	return nil
+}
+
+// monthKey keys a month page on its view, all of what its template shows
+// save the time the page says it was generated (the template itself and
+// the zones its times are shown in belong to the build's version), and,
+// when the month has an open incident, on now: its entry says how long ago
+// it was last updated. "" when the view cannot be encoded (never kept).
+func monthKey(v view, now time.Time) string {
+	v.Generated = ""
+	h := sha256.New()
+	if err := json.NewEncoder(h).Encode(v); err != nil {
+		return ""
+	}
+	for _, e := range v.Month.Incidents {
+		if e.Open() {
+			fmt.Fprintf(h, "now %d\n", now.UnixNano())
+			break
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // lastMonth is the last build's record of a month page, if it has one.
