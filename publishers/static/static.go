@@ -251,11 +251,27 @@ type Builder struct {
 	unlock func()
 	source Source // Finish's, when set; else the publisher's
 	mu     sync.Mutex
-	n      int // pages rendered
-	kept   int // incidents whose pages were kept
+	n      int   // pages rendered
+	kept   int   // incidents whose pages were kept
+	failed error // the page writer's first error
+
+	// One goroutine writes the rendered pages: files created in one folder
+	// by several threads contend for the folder's lock in the kernel,
+	// which spins (on a filesystem that searches long for a free inode, a
+	// tenth of a build), while the renderers need not wait for the disk.
+	writes  chan pageWrite
+	written sync.WaitGroup
+	closed  sync.Once
 
 	last *manifest // the last build's, when usable: pages are kept and replaced in place
 	next *manifest // this build's; nil for NewBuilder's (no manifest)
+}
+
+// pageWrite is one incident's rendered pages, for the page writer.
+type pageWrite struct {
+	rec   *built // Pages holds the names; the writer adds their stats
+	id    string
+	pages [][]byte
 }
 
 // NewBuilder starts a full build, waiting for the site's lock. It keeps
@@ -271,35 +287,43 @@ func (p *Publisher) NewBuilder() (*Builder, error) {
 		unlock()
 		return nil, err
 	}
-	return &Builder{p: p, stage: stage, unlock: unlock}, nil
+	b := &Builder{p: p, stage: stage, unlock: unlock, writes: make(chan pageWrite, 16)}
+	b.written.Add(1)
+	go b.writer()
+	return b, nil
 }
 
-// SetSource makes Finish compute the shared files from src rather than
-// from the publisher's source (a build that has just read the records
-// passes what it learnt).
-func (b *Builder) SetSource(src Source) { b.source = src }
-
-// Add renders one incident's page (and its RFO page).
-func (b *Builder) Add(pg Page) error {
-	id := pg.Incident.ID
-	rec := &built{Key: pg.Key, Deps: pg.Deps, Open: pg.Incident.ResolvedAt.IsZero()}
-	names := []string{id + ".html"}
-	fi, err := b.p.renderPage(b.stage, names[0], b.p.pages.incident, &pg, pg.Incident)
-	if err != nil {
-		return err
+// writer writes the pages Add renders, into the staging folder, then, in
+// an incremental build, over the live ones.
+func (b *Builder) writer() {
+	defer b.written.Done()
+	for w := range b.writes {
+		if err := b.write(w); err != nil {
+			b.mu.Lock()
+			if b.failed == nil {
+				b.failed = err
+			}
+			b.mu.Unlock()
+		}
 	}
-	rec.Pages = append(rec.Pages, statOf(names[0], fi))
-	if pg.RFO != nil {
-		names = append(names, id+"-rfo.html")
-		fi, err := b.p.renderPage(b.stage, names[1], b.p.pages.rfo, pg.RFO, pg.Incident)
+}
+
+func (b *Builder) write(w pageWrite) error {
+	b.mu.Lock()
+	failed := b.failed
+	b.mu.Unlock()
+	if failed != nil {
+		return nil // the build fails anyway: write nothing more
+	}
+	for i, data := range w.pages {
+		name := w.rec.Pages[i].Name
+		fi, err := writeStat(filepath.Join(b.stage, name), data)
 		if err != nil {
 			return err
 		}
-		rec.Pages = append(rec.Pages, statOf(names[1], fi))
-	}
-	if b.last != nil {
-		for _, n := range names {
-			if err := os.Rename(filepath.Join(b.stage, n), filepath.Join(b.p.dir, "incidents", n)); err != nil {
+		w.rec.Pages[i] = statOf(name, fi)
+		if b.last != nil {
+			if err := os.Rename(filepath.Join(b.stage, name), filepath.Join(b.p.dir, "incidents", name)); err != nil {
 				return err
 			}
 		}
@@ -307,9 +331,53 @@ func (b *Builder) Add(pg Page) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.n++
-	if b.next != nil && pg.Key != "" {
-		b.next.Incidents[id] = rec
+	if b.next != nil && w.rec.Key != "" {
+		b.next.Incidents[w.id] = w.rec
 	}
+	return nil
+}
+
+// drain waits for the page writer to write what it was given, and returns
+// its first error.
+func (b *Builder) drain() error {
+	b.closed.Do(func() { close(b.writes) })
+	b.written.Wait()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.failed
+}
+
+// SetSource makes Finish compute the shared files from src rather than
+// from the publisher's source (a build that has just read the records
+// passes what it learnt).
+func (b *Builder) SetSource(src Source) { b.source = src }
+
+// Add renders one incident's page (and its RFO page) and hands them to
+// the page writer. It returns the writer's error, if it failed already;
+// Finish returns any later one.
+func (b *Builder) Add(pg Page) error {
+	id := pg.Incident.ID
+	w := pageWrite{id: id, rec: &built{Key: pg.Key, Deps: pg.Deps, Open: pg.Incident.ResolvedAt.IsZero(), Pages: []pageStat{{Name: id + ".html"}}}}
+	page, err := b.p.renderPageBytes(b.p.pages.incident, &pg, pg.Incident)
+	if err != nil {
+		return err
+	}
+	w.pages = append(w.pages, page)
+	if pg.RFO != nil {
+		rfo, err := b.p.renderPageBytes(b.p.pages.rfo, pg.RFO, pg.Incident)
+		if err != nil {
+			return err
+		}
+		w.rec.Pages = append(w.rec.Pages, pageStat{Name: id + "-rfo.html"})
+		w.pages = append(w.pages, rfo)
+	}
+	b.mu.Lock()
+	failed := b.failed
+	b.mu.Unlock()
+	if failed != nil {
+		return failed
+	}
+	b.writes <- w
 	return nil
 }
 
@@ -319,6 +387,10 @@ func (b *Builder) Add(pg Page) error {
 // (*.toml): that is incident records, not the site's pages, and nothing is
 // touched.
 func (b *Builder) Finish() error {
+	if err := b.drain(); err != nil {
+		b.Abort()
+		return err
+	}
 	live := filepath.Join(b.p.dir, "incidents")
 	if records, err := publishers.HoldsEventFiles(live); err != nil || records {
 		b.Abort()
@@ -395,6 +467,7 @@ func swapIn(stage, live string) error {
 // incremental build already put in place stay: each is a whole page of its
 // incident's record as it is).
 func (b *Builder) Abort() {
+	_ = b.drain()
 	_ = os.RemoveAll(b.stage)
 	b.unlock()
 }
