@@ -27,9 +27,9 @@ import (
 // as for a fresh clone, it renders everything. The other pages are kept as
 // they are. The record stays the only source of truth: without the
 // manifest the site is the same. The shared files (index, history, feeds,
-// JSON) are computed from the records at the end (SiteData), with the
-// summaries of the records this build read handed on, so no record is
-// read twice.
+// JSON) are computed from the records (SiteData): by a full build at the
+// end, from the summaries of the records it has just read (none is read
+// twice); by an incremental one while it renders its few pages.
 //
 // It reads event files directly, never through the store's cache: a build
 // of 2,000 incidents would otherwise write 2,000 cache files it never
@@ -48,6 +48,17 @@ func (r *Runbook) BuildSite(s *static.Publisher) (int, error) {
 	b, err := s.NewIncrementalBuilder(r.siteVersion())
 	if err != nil {
 		return 0, err
+	}
+	// An incremental build renders few pages; the shared files' data is
+	// computed meanwhile (from the records as they are now: the site's lock
+	// is held, so a publish that changes them waits and writes after).
+	var early chan siteDataResult
+	if b.Incremental() {
+		early = make(chan siteDataResult, 1)
+		go func() {
+			d, err := r.siteData(s, nil, r.Store)
+			early <- siteDataResult{d, err}
+		}()
 	}
 	start := time.Now()
 	var (
@@ -80,10 +91,12 @@ func (r *Runbook) BuildSite(s *static.Publisher) (int, error) {
 					fail(err)
 					continue
 				}
-				stamp, newest := folderStamp(folder)
-				mu.Lock()
-				fresh[id] = cachedSummary{Stamp: cacheStamp(stamp, newest, start), Summary: Summarize(inc)}
-				mu.Unlock()
+				if early == nil {
+					stamp, newest := folderStamp(folder)
+					mu.Lock()
+					fresh[id] = cachedSummary{Stamp: cacheStamp(stamp, newest, start), Summary: Summarize(inc)}
+					mu.Unlock()
+				}
 				pg, ok, err := r.page(inc)
 				if err != nil {
 					fail(err)
@@ -105,18 +118,28 @@ func (r *Runbook) BuildSite(s *static.Publisher) (int, error) {
 	close(work)
 	wg.Wait()
 	if failure != nil {
+		if early != nil {
+			<-early
+		}
 		b.Abort()
 		return 0, failure
 	}
-	entries := r.Store // an incremental build reads the few incidents shown through the cache
-	if !b.Incremental() {
-		entries = st
+	if early != nil {
+		b.SetSource(func() (*static.SiteData, error) { res := <-early; return res.d, res.err })
+	} else {
+		// A full build has just read every record: its summaries are handed
+		// on, and the few incidents shown are read without the store's cache.
+		b.SetSource(func() (*static.SiteData, error) { return r.siteData(s, fresh, st) })
 	}
-	b.SetSource(func() (*static.SiteData, error) { return r.siteData(s, fresh, entries) })
 	if err := b.Finish(); err != nil {
 		return 0, err
 	}
 	return b.Pages(), nil
+}
+
+type siteDataResult struct {
+	d   *static.SiteData
+	err error
 }
 
 // siteKey is the key of an incident's page in this build: its record's
