@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/incident-cli/incident/publishers"
 )
 
 // The build manifest says what the last build of a site wrote: per
@@ -139,6 +141,13 @@ func (p *Publisher) NewIncrementalBuilder(version string) (*Builder, error) {
 	if p.manifestPath() != "" && version != "" {
 		b.next = &manifest{Format: manifestFormat, Version: version, Dir: p.dir, Incidents: map[string]*built{}, History: map[string]*built{}}
 		b.last = p.readManifest(version)
+	}
+	// A site's incidents/ holding event files is records, not pages: a
+	// full build writes nothing into it and Finish refuses to replace it.
+	if b.last != nil {
+		if records, err := publishers.HoldsEventFiles(filepath.Join(p.dir, "incidents")); err != nil || records {
+			b.last = nil
+		}
 	}
 	return b, nil
 }
