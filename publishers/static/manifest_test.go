@@ -134,3 +134,21 @@ func TestIncrementalBuilderNeverWritesIntoRecords(t *testing.T) {
 		t.Errorf("staging folders left: %v", left)
 	}
 }
+
+// TestBuildRemovesStagingLeftovers: the staging folders of a build that was
+// killed are removed by the next one.
+func TestBuildRemovesStagingLeftovers(t *testing.T) {
+	p, _ := newStatic(t, "type = \"static\"\n")
+	withSource(p)
+	left := filepath.Join(p.Dir(), ".build-123456", "2026-11-20-x.html")
+	if err := os.MkdirAll(filepath.Dir(left), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(left, []byte("half"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	build(t, p, "v1", []Page{page("2026-11-20-resolved", 4, "k1")})
+	if found, _ := filepath.Glob(filepath.Join(p.Dir(), ".build-*")); len(found) > 0 {
+		t.Errorf("staging folders left: %v", found)
+	}
+}

@@ -282,6 +282,13 @@ func (p *Publisher) NewBuilder() (*Builder, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Staging folders left by a build that was killed (builds make them
+	// only under the lock, so none is in use now).
+	if left, err := filepath.Glob(filepath.Join(p.dir, ".build-*")); err == nil {
+		for _, d := range left {
+			_ = os.RemoveAll(d)
+		}
+	}
 	stage, err := os.MkdirTemp(p.dir, ".build-")
 	if err != nil {
 		unlock()
