@@ -4,8 +4,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -19,22 +22,78 @@ func (s *Store) Digest(id string) (string, error) {
 	if !validID(id) {
 		return "", fmt.Errorf("%w %q", ErrUnknownIncident, id)
 	}
-	dir := filepath.Join(s.Dir, id)
-	entries, err := os.ReadDir(dir)
+	names, sizes, err := eventFileSizes(filepath.Join(s.Dir, id))
 	if err != nil {
 		return "", err
 	}
-	h := sha256.New()
-	for _, e := range entries { // sorted by name
-		n := e.Name()
-		if e.IsDir() || strings.HasPrefix(n, ".") || !strings.HasSuffix(n, ".toml") {
+	var d digest
+	for i, n := range names {
+		d.add(n, sizes[i])
+	}
+	return d.sum(), nil
+}
+
+// isEventFile reports whether a folder entry is an event file: temp files
+// and dotfiles are not (see eventNames).
+func isEventFile(e fs.DirEntry) bool {
+	n := e.Name()
+	return !e.IsDir() && !strings.HasPrefix(n, ".") && strings.HasSuffix(n, ".toml")
+}
+
+// digest accumulates Digest's text: a line per event file, in name order.
+type digest struct{ b []byte }
+
+func (d *digest) add(name string, size int64) {
+	d.b = append(append(d.b, name...), ' ')
+	d.b = append(strconv.AppendInt(d.b, size, 10), '\n')
+}
+
+func (d *digest) sum() string {
+	h := sha256.Sum256(d.b)
+	return hex.EncodeToString(h[:16])
+}
+
+// loadDigested reads and folds an incident from its event files, never
+// from the store's cache, and returns with it the record's digest (what
+// Digest returns, from the sizes it read: no stat per file) and the
+// folder's own FileInfo, taken before its entries were read (a summary
+// computed from this read may be cached under that folder's stamp).
+func (s *Store) loadDigested(id string) (*Incident, string, fs.FileInfo, error) {
+	if !validID(id) {
+		return nil, "", nil, fmt.Errorf("%w %q", ErrUnknownIncident, id)
+	}
+	dir := filepath.Join(s.Dir, id)
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("%w %q", ErrUnknownIncident, id)
+	}
+	folder, err := f.Stat()
+	if err != nil || !folder.IsDir() {
+		f.Close()
+		return nil, "", nil, fmt.Errorf("%w %q", ErrUnknownIncident, id)
+	}
+	entries, err := f.ReadDir(-1)
+	f.Close()
+	if err != nil {
+		return nil, "", nil, err
+	}
+	slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	var d digest
+	events := make([]Event, 0, len(entries))
+	for _, e := range entries {
+		if !isEventFile(e) {
 			continue
 		}
-		info, err := e.Info()
+		ev, size, err := readEventFile(filepath.Join(dir, e.Name()))
 		if err != nil {
-			return "", err
+			return nil, "", nil, err
 		}
-		fmt.Fprintf(h, "%s %d\n", n, info.Size())
+		ev.ID = strings.TrimSuffix(e.Name(), ".toml")
+		events = append(events, ev)
+		d.add(e.Name(), size)
 	}
-	return hex.EncodeToString(h.Sum(nil)[:16]), nil
+	if len(events) == 0 {
+		return nil, "", nil, fmt.Errorf("%w %q (its folder holds no event)", ErrUnknownIncident, id)
+	}
+	return Fold(id, events), d.sum(), folder, nil
 }

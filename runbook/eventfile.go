@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 	"unicode/utf8"
 
@@ -31,26 +29,28 @@ const (
 // first (see MaxEventFile, maxEventNesting), then it is decoded. Every error
 // names the file and what to do.
 func decodeEventFile(path string) (Event, error) {
+	e, _, err := readEventFile(path)
+	return e, err
+}
+
+// readEventFile is decodeEventFile that also returns the file's size (the
+// bytes read), for the record's digest (see Store.Digest).
+func readEventFile(path string) (Event, int64, error) {
 	var e Event
-	f, err := os.Open(path)
+	src, err := readLimited(path, MaxEventFile)
 	if err != nil {
-		return e, err
-	}
-	defer f.Close()
-	src, err := io.ReadAll(io.LimitReader(f, MaxEventFile+1))
-	if err != nil {
-		return e, fmt.Errorf("%s: %w", path, err)
+		return e, 0, err
 	}
 	if len(src) > MaxEventFile {
-		return e, fmt.Errorf("%s is larger than %d KiB, which no event of this tool is: it did not come from incident; move it out of the folder", path, MaxEventFile>>10)
+		return e, 0, fmt.Errorf("%s is larger than %d KiB, which no event of this tool is: it did not come from incident; move it out of the folder", path, MaxEventFile>>10)
 	}
 	if err := checkEventShape(src); err != nil {
-		return e, fmt.Errorf("%s: %v, which no event of this tool is: it did not come from incident; move it out of the folder", path, err)
+		return e, 0, fmt.Errorf("%s: %v, which no event of this tool is: it did not come from incident; move it out of the folder", path, err)
 	}
 	if err := decodeEvent(src, &e); err != nil {
-		return e, fmt.Errorf("%s: %v; the event file is damaged: restore it from git or a backup, or move it out of the folder", path, err)
+		return e, 0, fmt.Errorf("%s: %v; the event file is damaged: restore it from git or a backup, or move it out of the folder", path, err)
 	}
-	return e, nil
+	return e, int64(len(src)), nil
 }
 
 // checkEncodedEvent refuses to write an event that the store could not

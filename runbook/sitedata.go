@@ -28,7 +28,16 @@ func (r *Runbook) connectSite() {
 // static.FeedEntries updates of each feed. Private incidents (no public
 // update) are left out.
 func (r *Runbook) SiteData(s *static.Publisher) (*static.SiteData, error) {
-	sums, err := r.Summaries()
+	return r.siteData(s, nil, r.Store)
+}
+
+// siteData is SiteData with summaries the caller has just computed from the
+// records (a site build's), which the summary cache takes while their
+// folders' stamps hold, and the records of the incidents shown with their
+// updates read through st (a full build's has no cache: it would write a
+// cache file for each, read only by the next build).
+func (r *Runbook) siteData(s *static.Publisher, fresh map[string]cachedSummary, st *Store) (*static.SiteData, error) {
+	sums, err := r.summaries(fresh)
 	if err != nil {
 		// A damaged record elsewhere (list and show report it) must not
 		// stop this update from reaching the page: read what can be read.
@@ -49,7 +58,7 @@ func (r *Runbook) SiteData(s *static.Publisher) (*static.SiteData, error) {
 		return public[i].ID > public[j].ID
 	})
 	entry := func(sm Summary) (*static.Entry, error) {
-		inc, err := r.Store.Load(sm.ID)
+		inc, err := st.Load(sm.ID)
 		if err != nil {
 			return nil, nil // removed, or damaged, since the summaries were read: shown without its updates
 		}

@@ -121,7 +121,12 @@ const summaryCacheVersion = 10 // 5: alerts, 6: spans, 7: status_since, 8: the o
 
 // Summaries returns every incident's summary, newest first, reading only the
 // incidents that changed since the cache was written.
-func (r *Runbook) Summaries() ([]Summary, error) {
+func (r *Runbook) Summaries() ([]Summary, error) { return r.summaries(nil) }
+
+// summaries is Summaries with fresh entries for the cache, computed by the
+// caller from records it read (a site build reads every changed one): each
+// holds while its folder's stamp does, like any cache entry.
+func (r *Runbook) summaries(fresh map[string]cachedSummary) ([]Summary, error) {
 	ids, err := r.Store.IDs()
 	if err != nil {
 		return nil, err
@@ -135,6 +140,12 @@ func (r *Runbook) Summaries() ([]Summary, error) {
 		cache = summaryCache{Version: summaryCacheVersion, Entries: map[string]cachedSummary{}}
 	}
 	changed := len(cache.Entries) != len(ids)
+	for id, c := range fresh {
+		if old, ok := cache.Entries[id]; c.Stamp != 0 && (!ok || old.Stamp != c.Stamp) {
+			cache.Entries[id] = c
+			changed = true
+		}
+	}
 	start := time.Now()
 	out := make([]Summary, 0, len(ids))
 	type miss struct {

@@ -41,6 +41,7 @@ type monthView struct {
 type monthLink struct {
 	Key, Name string
 	Count     int
+	from      int // its incidents are SiteData.Incidents[from:from+Count]
 }
 
 // monthOf is the key of the month t falls in: "2026-11".
@@ -55,16 +56,17 @@ func monthName(key string) string {
 }
 
 // months lists the months that have incidents, newest first (the incidents
-// are newest first already).
+// are newest first already); from indexes d.historic(), which leaves out
+// maintenance still to come.
 func months(d *SiteData) []monthLink {
 	var out []monthLink
-	for _, e := range d.historic() {
+	for i, e := range d.historic() {
 		k := monthOf(e.StartedAt, d.Zone)
 		if n := len(out); n > 0 && out[n-1].Key == k {
 			out[n-1].Count++
 			continue
 		}
-		out = append(out, monthLink{Key: k, Name: monthName(k), Count: 1})
+		out = append(out, monthLink{Key: k, Name: monthName(k), Count: 1, from: i})
 	}
 	return out
 }
@@ -75,6 +77,11 @@ func (p *Publisher) writeMonth(d *SiteData, key string, w *files) error {
 }
 
 func (p *Publisher) renderMonth(dir string, d *SiteData, key string, ms []monthLink, w *files) error {
+	return p.renderIn(dir, filepath.Join("history", key+".html"), p.pages.month, p.monthPage(d, key, ms), w)
+}
+
+// monthPage is the view of history/KEY.html.
+func (p *Publisher) monthPage(d *SiteData, key string, ms []monthLink) view {
 	m := &monthView{Key: key, Name: monthName(key)}
 	for i, x := range ms {
 		if x.Key != key {
@@ -86,15 +93,11 @@ func (p *Publisher) renderMonth(dir string, d *SiteData, key string, ms []monthL
 		if i > 0 {
 			m.Next, m.NextName = ms[i-1].Key, ms[i-1].Name
 		}
-	}
-	for _, e := range d.historic() {
-		if monthOf(e.StartedAt, d.Zone) == key {
-			m.Incidents = append(m.Incidents, e)
-		}
+		m.Incidents = d.historic()[x.from : x.from+x.Count]
 	}
 	v := p.base("Incident history: "+m.Name+" · "+p.org, "../", d)
 	v.Month = m
-	return p.renderIn(dir, filepath.Join("history", key+".html"), p.pages.month, v, w)
+	return v
 }
 
 // writeHistoryIndex writes history/index.html into the site.

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"html/template"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -329,13 +327,13 @@ func (p *Publisher) pageView(pg *Page, inc publishers.Incident) view {
 	return v
 }
 
-// renderPage writes a page straight into dir (a staging folder of a full build).
-func (p *Publisher) renderPage(dir, name string, t *template.Template, pg *Page, inc publishers.Incident) error {
+// renderPageBytes renders an incident's page (or RFO page) for a build.
+func (p *Publisher) renderPageBytes(t *template.Template, pg *Page, inc publishers.Incident) ([]byte, error) {
 	var b bytes.Buffer
 	if err := t.Execute(&b, p.pageView(pg, inc)); err != nil {
-		return err
+		return nil, err
 	}
-	return os.WriteFile(filepath.Join(dir, name), b.Bytes(), 0o644)
+	return b.Bytes(), nil
 }
 
 func (p *Publisher) writePage(rel string, t *template.Template, pg *Page, inc publishers.Incident, w *files) error {

@@ -60,6 +60,7 @@ type Publisher struct {
 	refresh  int // seconds; 0: none
 	source   Source
 	pages    pages
+	stateDir string // where builds keep their manifest ("" for none)
 
 	pushTimeout time.Duration // gitRemoteTimeout when zero (tests shorten it)
 }
@@ -106,7 +107,8 @@ func New(cfg toml.Primitive, md toml.MetaData, env publishers.Env) (publishers.P
 		window = func(a, b time.Time) string { return when(a) + " – " + when(b) }
 	}
 	return &Publisher{dir: dir, baseURL: strings.TrimRight(c.BaseURL, "/"), gitPush: c.GitPush,
-		org: env.Organization, services: env.Services, now: now, when: when, refresh: refresh, pages: newPages(when, window, now)}, nil
+		org: env.Organization, services: env.Services, now: now, when: when, refresh: refresh, pages: newPages(when, window, now),
+		stateDir: env.StateDir}, nil
 }
 
 // SetSource gives the page what computes its shared files from the
@@ -136,11 +138,13 @@ func (p *Publisher) lock(ctx context.Context) (unlock func(), err error) {
 }
 
 // data computes the shared pages' data from the records.
-func (p *Publisher) data() (*SiteData, error) {
-	if p.source == nil {
+func (p *Publisher) data() (*SiteData, error) { return p.dataFrom(p.source) }
+
+func (p *Publisher) dataFrom(src Source) (*SiteData, error) {
+	if src == nil {
 		return nil, publishers.Permanent(errors.New("the static page has no source of site data (a bug: the runbook sets it)"))
 	}
-	d, err := p.source()
+	d, err := src()
 	if err != nil {
 		return nil, err
 	}
@@ -217,64 +221,129 @@ func (p *Publisher) Publish(ctx context.Context, post publishers.Post) (publishe
 	return publishers.Receipt{ID: pagePath(post.Incident.ID, post.Kind), URL: url, At: p.now().UTC()}, nil
 }
 
-// Page is one incident's rendered status post, for Build.
+// Page is one incident's rendered status post, for a Builder.
 type Page struct {
-	Incident publishers.Incident
+	Incident publishers.Incident // what the page template shows: the updates' HTML is not needed
 	Title    string
 	HTML     string // the canonical post (status.md.tmpl) as HTML
 	RFO      *Page  // the RFO post, if any
+
+	// Key identifies what the page was rendered from (the caller's digest
+	// of the record, and of everything else the page shows that is not the
+	// same for every page); an incremental build keeps the page while the
+	// incident's key stays the same (see Builder.Unchanged). "" is never
+	// kept.
+	Key string
+	// Deps are the other incidents the key covers (the related incidents
+	// the post names): the next build asks for them (Builder.Deps) to
+	// compute the key it compares.
+	Deps []string
 }
 
 // Builder renders the whole site from the records, page by page, replacing
-// what is there. Incident pages go into a staging folder that replaces
-// incidents/ at Finish, so readers never see a half-built site. Add is safe
-// for concurrent use; memory stays flat however many incidents there are.
-// A build holds the site's lock from NewBuilder to Finish or Abort, so a
-// publish waits for it and then writes over what it built.
+// what is there. A full build (NewBuilder, or an incremental one without a
+// usable manifest) renders every page into a staging folder that replaces
+// incidents/ at Finish, in one atomic exchange where the system has one.
+// An incremental build (NewIncrementalBuilder) keeps the pages of
+// incidents whose record did not change and renames each page it renders
+// over the live one (each page is always whole); at Finish it writes the
+// shared files, then removes the pages of incidents no longer on record, so
+// every link on the site resolves at every moment. Add, Unchanged and Skip
+// are safe for concurrent use; memory stays flat however many incidents
+// there are. A build holds the site's lock from NewBuilder to Finish or
+// Abort, so a publish waits for it and then writes over what it built.
 type Builder struct {
 	p      *Publisher
 	stage  string
 	unlock func()
+	source Source // Finish's, when set; else the publisher's
 	mu     sync.Mutex
-	n      int
+	n      int   // pages rendered
+	kept   int   // incidents whose pages were kept
+	failed error // the page writer's first error
+
+	// One goroutine writes the rendered pages: files created in one folder
+	// by several threads contend for the folder's lock in the kernel,
+	// which spins (on a filesystem that searches long for a free inode, a
+	// tenth of a build), while the renderers need not wait for the disk.
+	writes  chan pageWrite
+	written sync.WaitGroup
+	closed  sync.Once
+
+	last *manifest // the last build's, when usable: pages are kept and replaced in place
+	next *manifest // this build's; nil for NewBuilder's (no manifest)
 }
 
-// NewBuilder starts a full build, waiting for the site's lock.
+// NewBuilder starts a full build, waiting for the site's lock. It keeps
+// nothing and leaves no manifest: the next incremental build renders
+// everything.
 func (p *Publisher) NewBuilder() (*Builder, error) {
 	unlock, err := p.lock(context.Background())
 	if err != nil {
 		return nil, err
+	}
+	// Staging folders left by a build that was killed (builds make them
+	// only under the lock, so none is in use now).
+	if left, err := filepath.Glob(filepath.Join(p.dir, ".build-*")); err == nil {
+		for _, d := range left {
+			_ = os.RemoveAll(d)
+		}
 	}
 	stage, err := os.MkdirTemp(p.dir, ".build-")
 	if err != nil {
 		unlock()
 		return nil, err
 	}
-	return &Builder{p: p, stage: stage, unlock: unlock}, nil
+	b := &Builder{p: p, stage: stage, unlock: unlock, writes: make(chan pageWrite, 16)}
+	b.written.Add(1)
+	go b.writer()
+	return b, nil
 }
 
-// Add renders one incident's page (and its RFO page).
+// SetSource makes Finish compute the shared files from src rather than
+// from the publisher's source (a build that has just read the records
+// passes what it learnt).
+func (b *Builder) SetSource(src Source) { b.source = src }
+
+// Add renders one incident's page (and its RFO page) and hands them to
+// the page writer. It returns the writer's error, if it failed already;
+// Finish returns any later one.
 func (b *Builder) Add(pg Page) error {
 	id := pg.Incident.ID
-	if err := b.p.renderPage(b.stage, id+".html", b.p.pages.incident, &pg, pg.Incident); err != nil {
+	w := pageWrite{id: id, rec: &built{Key: pg.Key, Deps: pg.Deps, Open: pg.Incident.ResolvedAt.IsZero(), Pages: []pageStat{{Name: id + ".html"}}}}
+	page, err := b.p.renderPageBytes(b.p.pages.incident, &pg, pg.Incident)
+	if err != nil {
 		return err
 	}
+	w.pages = append(w.pages, page)
 	if pg.RFO != nil {
-		if err := b.p.renderPage(b.stage, id+"-rfo.html", b.p.pages.rfo, pg.RFO, pg.Incident); err != nil {
+		rfo, err := b.p.renderPageBytes(b.p.pages.rfo, pg.RFO, pg.Incident)
+		if err != nil {
 			return err
 		}
+		w.rec.Pages = append(w.rec.Pages, pageStat{Name: id + "-rfo.html"})
+		w.pages = append(w.pages, rfo)
 	}
 	b.mu.Lock()
-	b.n++
+	failed := b.failed
 	b.mu.Unlock()
+	if failed != nil {
+		return failed
+	}
+	b.writes <- w
 	return nil
 }
 
-// Finish swaps the new pages in and writes the shared files: index, feeds,
-// JSON and every month of history. It never replaces a folder that holds
-// event files (*.toml): that is incident records, not the site's pages, and
-// nothing is touched.
+// Finish puts the new pages in place and writes the shared files: index,
+// feeds, JSON and every month of history; then the manifest for the next
+// incremental build. It never replaces a folder that holds event files
+// (*.toml): that is incident records, not the site's pages, and nothing is
+// touched.
 func (b *Builder) Finish() error {
+	if err := b.drain(); err != nil {
+		b.Abort()
+		return err
+	}
 	live := filepath.Join(b.p.dir, "incidents")
 	if records, err := publishers.HoldsEventFiles(live); err != nil || records {
 		b.Abort()
@@ -284,30 +353,59 @@ func (b *Builder) Finish() error {
 		return fmt.Errorf("site build: %s holds event files (*.toml), so it is incident records, not the site's pages: nothing was replaced; point the static page's `dir` at a folder of its own", live)
 	}
 	defer b.unlock()
-	if err := swapIn(b.stage, live); err != nil {
-		return err
+	defer os.RemoveAll(b.stage)
+	if b.last == nil {
+		if err := swapIn(b.stage, live); err != nil {
+			return err
+		}
 	}
-	d, err := b.p.data()
+	src := b.p.source
+	if b.source != nil {
+		src = b.source
+	}
+	d, err := b.p.dataFrom(src)
 	if err != nil {
 		return err
 	}
 	if err := b.p.writeShared(d, &files{}); err != nil {
 		return err
 	}
-	return b.p.writeHistory(d)
+	writeHistory := b.p.writeHistory
+	if b.next != nil {
+		writeHistory = b.writeHistoryKeyed
+	}
+	if err := writeHistory(d); err != nil {
+		return err
+	}
+	if b.last != nil {
+		if err := b.sweep(live); err != nil {
+			return err
+		}
+	}
+	if b.next == nil {
+		b.p.removeManifest()
+		return nil
+	}
+	return b.p.writeManifest(b.next)
 }
 
-// swapIn replaces the folder live by stage.
+// swapIn replaces the folder live by stage: in one atomic exchange where
+// the system has one, else by two renames.
 func swapIn(stage, live string) error {
+	if err := os.Chmod(stage, 0o755); err != nil {
+		return err
+	}
+	if exchanged, err := exchange(stage, live); err != nil {
+		return err
+	} else if exchanged {
+		return os.RemoveAll(stage) // the old folder, now
+	}
 	old := ""
 	if _, err := os.Stat(live); err == nil {
 		old = stage + "-old"
 		if err := os.Rename(live, old); err != nil {
 			return err
 		}
-	}
-	if err := os.Chmod(stage, 0o755); err != nil {
-		return err
 	}
 	if err := os.Rename(stage, live); err != nil {
 		return err
@@ -318,14 +416,22 @@ func swapIn(stage, live string) error {
 	return nil
 }
 
-// Abort removes the staging folder of a failed build.
+// Abort removes the staging folder of a failed build (pages an
+// incremental build already put in place stay: each is a whole page of its
+// incident's record as it is).
 func (b *Builder) Abort() {
+	_ = b.drain()
 	_ = os.RemoveAll(b.stage)
 	b.unlock()
 }
 
-// Pages returns how many incident pages were added.
-func (b *Builder) Pages() int { return b.n }
+// Pages returns how many incidents have a page on the site after this
+// build: those added, and those whose pages were kept.
+func (b *Builder) Pages() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.n + b.kept
+}
 
 // writeShared writes the files every publish changes: index.html,
 // status.json, the feeds, api/v2/*.json and history/index.html.

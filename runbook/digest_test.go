@@ -1,0 +1,125 @@
+package runbook
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestDigest: the digest of a record (names and sizes of its event files)
+// is the same whether the folder is stated (Store.Digest, a warm build) or
+// its files read (loadDigested, a cold build); it ignores temp files,
+// dotfiles and folders, and changes with a new event, a removed one, and a
+// file edited in place to another size.
+func TestDigest(t *testing.T) {
+	s, id := newStore(t)
+	dir := filepath.Join(s.Dir, id)
+	if err := s.Append(id, &Event{Kind: KindUpdate, At: time.Date(2026, 11, 27, 10, 5, 0, 0, time.UTC), Status: Investigating, Message: "Looking."}); err != nil {
+		t.Fatal(err)
+	}
+	both := func(what string) string {
+		t.Helper()
+		d, err := s.Digest(id)
+		if err != nil {
+			t.Fatalf("%s: Digest: %v", what, err)
+		}
+		inc, read, _, err := s.loadDigested(id)
+		if err != nil {
+			t.Fatalf("%s: loadDigested: %v", what, err)
+		}
+		if d != read {
+			t.Errorf("%s: Digest %s, the read's %s", what, d, read)
+		}
+		loaded, err := s.LoadFresh(id)
+		if err != nil || !reflect.DeepEqual(inc.Events, loaded.Events) {
+			t.Errorf("%s: loadDigested read other events than LoadFresh (%v)", what, err)
+		}
+		return d
+	}
+	first := both("two events")
+	for _, junk := range []string{".tmp-123", ".hidden.toml", "notes.txt"} {
+		if err := os.WriteFile(filepath.Join(dir, junk), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(filepath.Join(dir, "folder.toml"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if got := both("with temp files, dotfiles and a folder"); got != first {
+		t.Errorf("junk beside the events changed the digest")
+	}
+	if err := s.Append(id, &Event{Kind: KindNote, At: time.Date(2026, 11, 27, 10, 6, 0, 0, time.UTC), Message: "A note."}); err != nil {
+		t.Fatal(err)
+	}
+	added := both("a new event")
+	if added == first {
+		t.Error("a new event left the digest as it was")
+	}
+	names, _ := eventNames(dir)
+	last := filepath.Join(dir, names[len(names)-1])
+	b, _ := os.ReadFile(last)
+	if err := os.WriteFile(last, []byte(strings.Replace(string(b), "A note.", "A longer note.", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if both("an event edited in place") == added {
+		t.Error("an event edited to another size left the digest as it was")
+	}
+	if err := os.Remove(last); err != nil {
+		t.Fatal(err)
+	}
+	if got := both("the event removed"); got != first {
+		t.Errorf("removing the new event gave %s, want the first digest %s", got, first)
+	}
+	if _, err := s.Digest("no-such-incident"); err == nil {
+		t.Error("Digest of a missing incident succeeded")
+	}
+	if _, _, _, err := s.loadDigested("no-such-incident"); !errors.Is(err, ErrUnknownIncident) {
+		t.Errorf("loadDigested of a missing incident: %v", err)
+	}
+	if err := os.Mkdir(filepath.Join(s.Dir, "2026-11-27-empty"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := s.loadDigested("2026-11-27-empty"); !errors.Is(err, ErrUnknownIncident) {
+		t.Errorf("loadDigested of an empty folder: %v", err)
+	}
+}
+
+// TestEventFileFIFO: a FIFO put in place of an event file (a local user
+// can make one) reads as an empty file would, and is never waited on.
+func TestEventFileFIFO(t *testing.T) {
+	s, id := newStore(t)
+	name := "20261127T100500.000000000Z-note-fifo00.toml"
+	path := filepath.Join(s.Dir, id, name)
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	empty, emptyErr := s.LoadFresh(id)
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := mkfifo(path); err != nil {
+		t.Skipf("no FIFOs here: %v", err)
+	}
+	type result struct {
+		inc *Incident
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		inc, err := s.LoadFresh(id)
+		done <- result{inc, err}
+	}()
+	select {
+	case r := <-done:
+		if fmt.Sprint(r.err) != fmt.Sprint(emptyErr) || (r.err == nil && !reflect.DeepEqual(r.inc.Events, empty.Events)) {
+			t.Errorf("with a FIFO: %v, %v; with an empty file: %v, %v", r.inc, r.err, empty, emptyErr)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("reading a FIFO blocked")
+	}
+}
