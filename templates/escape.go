@@ -45,7 +45,7 @@ func safeLinks(src string) string {
 // unsafeLinks returns the offsets of the "[" that open unsafe links.
 func unsafeLinks(src string) []int {
 	b := []byte(src)
-	doc := md.Parser().Parse(text.NewReader(b))
+	doc := md().Parser().Parse(text.NewReader(b))
 	var at []int
 	bracket := func(from int) {
 		if from < 0 {

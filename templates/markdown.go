@@ -3,6 +3,7 @@ package templates
 import (
 	"bytes"
 	"html"
+	"sync"
 
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
@@ -15,15 +16,18 @@ import (
 // dropped and never passed through: a responder who types <script> sees
 // <script> on the page, inert. goldmark's safe mode also empties dangerous
 // link targets (javascript:, vbscript:, data: other than images).
-var md = goldmark.New(
-	goldmark.WithExtensions(extension.Linkify, extension.Strikethrough, extension.Table),
-	goldmark.WithRendererOptions(renderer.WithNodeRenderers(util.Prioritized(escapeRawHTML{}, 1))),
-)
+// It is built on first use.
+var md = sync.OnceValue(func() goldmark.Markdown {
+	return goldmark.New(
+		goldmark.WithExtensions(extension.Linkify, extension.Strikethrough, extension.Table),
+		goldmark.WithRendererOptions(renderer.WithNodeRenderers(util.Prioritized(escapeRawHTML{}, 1))),
+	)
+})
 
 // Markdown renders src (the output of a Markdown template) as HTML.
 func Markdown(src string) (string, error) {
 	var b bytes.Buffer
-	if err := md.Convert([]byte(src), &b); err != nil {
+	if err := md().Convert([]byte(src), &b); err != nil {
 		return "", err
 	}
 	return b.String(), nil

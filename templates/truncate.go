@@ -3,6 +3,7 @@ package templates
 import (
 	"regexp"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/rivo/uniseg"
@@ -33,7 +34,9 @@ func truncate(n int, s string) string {
 // urlLike finds what a reader or a link counter may take for a URL: a
 // scheme, "www.", or a host name of dot-separated labels ending in two or
 // more letters (status.example.com, but not v1.2.3 or e.g.).
-var urlLike = regexp.MustCompile(`(?i)[a-z][a-z0-9+.-]*://|\bwww\.|\b[\p{L}\p{N}_-]+(\.[\p{L}\p{N}_-]+)*\.\p{L}{2,}`)
+var urlLike = sync.OnceValue(func() *regexp.Regexp { // compiled on first use
+	return regexp.MustCompile(`(?i)[a-z][a-z0-9+.-]*://|\bwww\.|\b[\p{L}\p{N}_-]+(\.[\p{L}\p{N}_-]+)*\.\p{L}{2,}`)
+})
 
 // urlWords returns the byte ranges of the URL-like parts of the words of s
 // (runs of non-space): from where the URL begins (or the word, when only
@@ -49,7 +52,7 @@ func urlWords(s string) [][2]int {
 		if k := strings.IndexFunc(s[start:], unicode.IsSpace); k >= 0 {
 			end = start + k
 		}
-		if m := urlLike.FindStringIndex(s[start:end]); m != nil {
+		if m := urlLike().FindStringIndex(s[start:end]); m != nil {
 			from := start + m[0]
 			if !strings.ContainsFunc(s[start:from], func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) {
 				from = start

@@ -4,6 +4,7 @@ import (
 	"html/template"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 )
 
@@ -11,7 +12,8 @@ import (
 // history/YYYY-MM.html lists one month's incidents (by the day they
 // started, in the runbook's primary zone), newest first.
 
-var monthTmpl = template.Must(template.New("month").Funcs(funcs).Parse(layout + `{{template "top" .}}
+var monthTmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("month").Funcs(funcs).Parse(layout + `{{template "top" .}}
 <h1>Incident history</h1>
 <h2>{{.Month.Name}}</h2>
 {{with .Month.Incidents}}<ul class="history">
@@ -21,8 +23,10 @@ var monthTmpl = template.Must(template.New("month").Funcs(funcs).Parse(layout + 
 {{else}}<p>No incidents reported.</p>
 {{end}}<p>{{with .Month.Prev}}<a href="{{.}}.html">← {{$.Month.PrevName}}</a> · {{end}}<a href="index.html">Every month</a>{{with .Month.Next}} · <a href="{{.}}.html">{{$.Month.NextName}} →</a>{{end}}</p>
 {{template "bottom" .}}`))
+})
 
-var monthsTmpl = template.Must(template.New("months").Funcs(funcs).Parse(layout + `{{template "top" .}}
+var monthsTmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("months").Funcs(funcs).Parse(layout + `{{template "top" .}}
 <h1>Incident history</h1>
 {{with .Months}}<ul>
 {{range .}}<li><a href="{{.Key}}.html">{{.Name}}</a> <span class="meta">· {{.Count}} incident{{if ne .Count 1}}s{{end}}</span></li>
@@ -30,6 +34,7 @@ var monthsTmpl = template.Must(template.New("months").Funcs(funcs).Parse(layout 
 {{else}}<p>No incidents reported.</p>
 {{end}}<p><a href="../index.html">← Current status</a></p>
 {{template "bottom" .}}`))
+})
 
 type monthView struct {
 	Key, Name      string
@@ -77,7 +82,7 @@ func (p *Publisher) writeMonth(d *SiteData, key string, w *files) error {
 }
 
 func (p *Publisher) renderMonth(dir string, d *SiteData, key string, ms []monthLink, w *files) error {
-	return p.renderIn(dir, filepath.Join("history", key+".html"), p.pages.month, p.monthPage(d, key, ms), w)
+	return p.renderIn(dir, filepath.Join("history", key+".html"), p.pages().month, p.monthPage(d, key, ms), w)
 }
 
 // monthPage is the view of history/KEY.html.
@@ -108,7 +113,7 @@ func (p *Publisher) writeHistoryIndex(d *SiteData, w *files) error {
 func (p *Publisher) renderHistoryIndex(dir string, d *SiteData, ms []monthLink, w *files) error {
 	v := p.base("Incident history · "+p.org, "../", d)
 	v.Months = ms
-	return p.renderIn(dir, filepath.Join("history", "index.html"), p.pages.months, v, w)
+	return p.renderIn(dir, filepath.Join("history", "index.html"), p.pages().months, v, w)
 }
 
 // writeHistory renders every month and the index into a staging folder

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/incident-cli/incident/publishers"
@@ -125,7 +126,8 @@ func icon(state string) template.HTML {
 	return template.HTML(`<svg class="icon" viewBox="0 0 16 16" aria-hidden="true" focusable="false">` + shape + `</svg>`) // #nosec G203: fixed markup
 }
 
-var indexTmpl = template.Must(template.New("index").Funcs(funcs).Parse(layout + `{{define "window"}}{{$e := .}}<article>
+var indexTmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("index").Funcs(funcs).Parse(layout + `{{define "window"}}{{$e := .}}<article>
 <h3><a href="incidents/{{.ID}}.html">{{.Title}}</a></h3>
 <p class="meta"><span class="tag i-maintenance">{{.Label .Status}}</span> · {{window .Maintenance.Start .Maintenance.End}}</p>
 {{with .Services}}<ul class="affected">{{range .}}<li>{{.Name}}: {{template "state" ($e.StateOf .ID)}}</li>{{end}}</ul>{{end}}
@@ -175,29 +177,38 @@ var indexTmpl = template.Must(template.New("index").Funcs(funcs).Parse(layout + 
 {{else}}<p>No incidents reported.</p>
 {{end}}{{end}}<p><a href="history/index.html">← Incident history</a></p>
 {{template "bottom" .}}`))
+})
 
-var incidentTmpl = template.Must(template.New("incident").Funcs(funcs).Parse(layout + `{{template "top" .}}
+var incidentTmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("incident").Funcs(funcs).Parse(layout + `{{template "top" .}}
 <h1>{{.Inc.Title}}</h1>
 <p class="meta"><span class="tag">{{title .Inc.Status}}</span>{{with .Inc.Services}} · {{names .}}{{end}}</p>
 {{if .Inc.ResolvedAt.IsZero}}{{with .Inc.Services}}<ul class="affected">{{range .}}<li>{{.Name}}: {{template "state" (index $.Inc.States .ID)}}</li>{{end}}</ul>{{end}}{{end}}
 {{.Body}}
 <p><a href="../index.html">← Current status</a> · <a href="../history/index.html">Incident history</a></p>
 {{template "bottom" .}}`))
+})
 
-var rfoTmpl = template.Must(template.New("rfo").Funcs(funcs).Parse(layout + `{{template "top" .}}
+var rfoTmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("rfo").Funcs(funcs).Parse(layout + `{{template "top" .}}
 <h1>{{.PageTitle}}</h1>
 <p class="meta"><a href="{{.Inc.ID}}.html">{{.Inc.Title}}: every update</a></p>
 {{.Body}}
 {{template "bottom" .}}`))
+})
 
 // pages are the publisher's own copies of the templates, with its when and
 // ago.
 type pages struct{ index, incident, rfo, month, months *template.Template }
 
-func newPages(when func(time.Time) string, window func(a, b time.Time) string, now func() time.Time) pages {
+// newPages returns the publisher's templates, parsed on first use: a
+// command that never writes the page never pays for them.
+func newPages(when func(time.Time) string, window func(a, b time.Time) string, now func() time.Time) func() *pages {
 	f := template.FuncMap{"when": when, "window": window, "ago": func(t time.Time) string { return ago(now().Sub(t)) }}
 	clone := func(t *template.Template) *template.Template { return template.Must(t.Clone()).Funcs(f) }
-	return pages{index: clone(indexTmpl), incident: clone(incidentTmpl), rfo: clone(rfoTmpl), month: clone(monthTmpl), months: clone(monthsTmpl)}
+	return sync.OnceValue(func() *pages {
+		return &pages{index: clone(indexTmpl()), incident: clone(incidentTmpl()), rfo: clone(rfoTmpl()), month: clone(monthTmpl()), months: clone(monthsTmpl())}
+	})
 }
 
 type view struct {
@@ -282,7 +293,7 @@ func (p *Publisher) writeIndex(d *SiteData, w *files) error {
 		v.Services = append(v.Services, row(s, d.Zone))
 	}
 	v.Past = past(d)
-	return p.renderTo("index.html", p.pages.index, v, w)
+	return p.renderTo("index.html", p.pages().index, v, w)
 }
 
 // past groups the incidents of the last PastDays days by the day they

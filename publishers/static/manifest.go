@@ -285,7 +285,7 @@ func (b *Builder) writeHistoryKeyed(d *SiteData) error {
 			}
 		}
 		buf.Reset()
-		if err := b.p.pages.month.Execute(&buf, v); err != nil {
+		if err := b.p.pages().month.Execute(&buf, v); err != nil {
 			return err
 		}
 		// An incremental build writes beside its staging folder's pages and

@@ -59,7 +59,7 @@ type Publisher struct {
 	when     func(time.Time) string
 	refresh  int // seconds; 0: none
 	source   Source
-	pages    pages
+	pages    func() *pages
 	stateDir string // where builds keep their manifest ("" for none)
 
 	pushTimeout time.Duration // gitRemoteTimeout when zero (tests shorten it)
@@ -187,9 +187,9 @@ func (p *Publisher) Publish(ctx context.Context, post publishers.Post) (publishe
 	}
 	defer unlock()
 	pg := &Page{Title: post.Title, HTML: post.HTML}
-	tmpl := p.pages.incident
+	tmpl := p.pages().incident
 	if post.Kind == publishers.KindRFO {
-		tmpl = p.pages.rfo
+		tmpl = p.pages().rfo
 	}
 	w := &files{sync: true}
 	defer w.abort()
@@ -311,13 +311,13 @@ func (b *Builder) SetSource(src Source) { b.source = src }
 func (b *Builder) Add(pg Page) error {
 	id := pg.Incident.ID
 	w := pageWrite{id: id, rec: &built{Key: pg.Key, Deps: pg.Deps, Open: pg.Incident.ResolvedAt.IsZero(), Pages: []pageStat{{Name: id + ".html"}}}}
-	page, err := b.p.renderPageBytes(b.p.pages.incident, &pg, pg.Incident)
+	page, err := b.p.renderPageBytes(b.p.pages().incident, &pg, pg.Incident)
 	if err != nil {
 		return err
 	}
 	w.pages = append(w.pages, page)
 	if pg.RFO != nil {
-		rfo, err := b.p.renderPageBytes(b.p.pages.rfo, pg.RFO, pg.Incident)
+		rfo, err := b.p.renderPageBytes(b.p.pages().rfo, pg.RFO, pg.Incident)
 		if err != nil {
 			return err
 		}

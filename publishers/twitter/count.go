@@ -2,6 +2,7 @@ package twitter
 
 import (
 	"regexp"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -90,11 +91,11 @@ func weight(r rune) int {
 // and its text is length code units long.
 type entity struct{ start, length int }
 
-var emojiRE = regexp.MustCompile(emojiPattern)
+var emojiRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(emojiPattern) }) // compiled on first use
 
 // findEmoji returns the emoji twemoji-parser finds in s, in UTF-16 code units.
 func findEmoji(s string) []entity {
-	ms := emojiRE.FindAllStringIndex(s, -1)
+	ms := emojiRE().FindAllStringIndex(s, -1)
 	if ms == nil {
 		return nil
 	}

@@ -2,6 +2,7 @@ package twitter
 
 import (
 	"slices"
+	"sync"
 	"unicode"
 	"unicode/utf16"
 
@@ -16,6 +17,7 @@ func tldAt(u []uint16, t int) (int, bool) {
 	if t >= len(u) {
 		return 0, false
 	}
+	tldUnits, tldIndex := tldTables()
 	for _, i := range tldIndex[canon(u[t])] {
 		tld := tldUnits[i]
 		if t+len(tld) > len(u) {
@@ -46,9 +48,10 @@ func tldAt(u []uint16, t int) (int, bool) {
 
 func tldFollower(c uint16) bool { return isASCIIAlnum(c) || c == '@' || c == '+' || c == '-' }
 
-// tldUnits are the TLDs, generic then country, in canonical code units;
-// tldIndex lists them by first code unit.
-var tldUnits, tldIndex = func() ([][]uint16, map[uint16][]int) {
+// tldTables are the TLDs, generic then country, in canonical code units,
+// and their index by first code unit: built on first use, so a command that
+// never counts a post never pays for them.
+var tldTables = sync.OnceValues(func() ([][]uint16, map[uint16][]int) {
 	var units [][]uint16
 	index := map[uint16][]int{}
 	for _, t := range append(slices.Clone(publishers.GenericTLDs), publishers.CountryTLDs...) {
@@ -60,7 +63,7 @@ var tldUnits, tldIndex = func() ([][]uint16, map[uint16][]int) {
 		units = append(units, us)
 	}
 	return units, index
-}()
+})
 
 // canon is JavaScript's Canonicalize for case-insensitive matching without
 // the u flag: the upper case of a code unit, unless it takes more than one
