@@ -9,12 +9,16 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/incident-cli/incident/internal/regular"
 )
+
+// maxChecklistFile is the largest checklist file read from a runbook.
+const maxChecklistFile = 256 << 10
 
 //go:embed defaults/*.toml
 var defaults embed.FS
@@ -75,7 +79,7 @@ func Load(dir, phase string) (*Checklist, error) {
 	)
 	if dir != "" {
 		source = filepath.Join(dir, name)
-		src, err = os.ReadFile(source)
+		src, err = regular.ReadFile(source, maxChecklistFile)
 		if errors.Is(err, fs.ErrNotExist) {
 			src, err = nil, nil
 		}

@@ -2,7 +2,6 @@ package runbook
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -90,36 +89,65 @@ func TestDigest(t *testing.T) {
 }
 
 // TestEventFileFIFO: a FIFO put in place of an event file (a local user
-// can make one) reads as an empty file would, and is never waited on.
+// can make one) is refused with an error naming it, and is never waited on.
 func TestEventFileFIFO(t *testing.T) {
 	s, id := newStore(t)
 	name := "20261127T100500.000000000Z-note-fifo00.toml"
 	path := filepath.Join(s.Dir, id, name)
-	if err := os.WriteFile(path, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	empty, emptyErr := s.LoadFresh(id)
-	if err := os.Remove(path); err != nil {
-		t.Fatal(err)
-	}
 	if err := mkfifo(path); err != nil {
 		t.Skipf("no FIFOs here: %v", err)
 	}
-	type result struct {
-		inc *Incident
-		err error
-	}
-	done := make(chan result, 1)
+	done := make(chan error, 1)
 	go func() {
-		inc, err := s.LoadFresh(id)
-		done <- result{inc, err}
+		_, err := s.LoadFresh(id)
+		done <- err
 	}()
 	select {
-	case r := <-done:
-		if fmt.Sprint(r.err) != fmt.Sprint(emptyErr) || (r.err == nil && !reflect.DeepEqual(r.inc.Events, empty.Events)) {
-			t.Errorf("with a FIFO: %v, %v; with an empty file: %v, %v", r.inc, r.err, empty, emptyErr)
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), "not a regular file") || !strings.Contains(err.Error(), "move it out of the folder") {
+			t.Errorf("with a FIFO: %v; want an error naming %s as not a regular file", err, name)
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("reading a FIFO blocked")
+	}
+}
+
+// TestEventFileSymlink: an event file that is a symbolic link (git carries
+// them: a teammate's commit can point one at a key on this machine) is
+// refused, naming the file, and what it points at is never read: its text
+// reaches no error, record or page.
+func TestEventFileSymlink(t *testing.T) {
+	s, id := newStore(t)
+	before, err := s.LoadFresh(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := filepath.Join(t.TempDir(), "id_ed25519.toml")
+	// Valid TOML an event decoder would take, holding a secret.
+	body := "kind = \"note\"\nat = 2026-11-27T10:05:00Z\nnote = \"SECRET-KEY-MATERIAL-4f2a\"\n"
+	if err := os.WriteFile(secret, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	name := "20261127T100500.000000000Z-note-link00.toml"
+	path := filepath.Join(s.Dir, id, name)
+	if err := os.Symlink(secret, path); err != nil {
+		t.Skipf("no symlinks here: %v", err)
+	}
+	inc, err := s.LoadFresh(id)
+	if err == nil {
+		t.Fatalf("an incident with a symlinked event file loaded: %d events (%d before)", len(inc.Events), len(before.Events))
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, name) || !strings.Contains(msg, "symbolic link") || !strings.Contains(msg, "move it out of the folder") {
+		t.Errorf("error %q: want it to name %s as a symbolic link and say what to do", msg, name)
+	}
+	if strings.Contains(msg, "SECRET-KEY-MATERIAL") {
+		t.Errorf("the link's target reached the error: %q", msg)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.LoadFresh(id); err != nil {
+		t.Errorf("with the link moved out: %v", err)
 	}
 }

@@ -203,3 +203,9 @@ func decodeEvent(src []byte, e *Event) error {
 	}
 	return err
 }
+
+// notRegular is the error for an event file that is a symlink, a FIFO or a
+// device: what it points at or would produce is never read.
+func notRegular(path, what string) error {
+	return fmt.Errorf("%s is %s, which no event of this tool is: it did not come from incident; move it out of the folder", path, what)
+}

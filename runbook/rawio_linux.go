@@ -64,17 +64,35 @@ func eventFileSizes(dir string) ([]string, []int64, error) {
 // readLimited reads a small file whole, or its first max+1 bytes when it
 // is larger (the caller refuses it then), with plain system calls: a site
 // build reads every event file on record, and os.File's set-up for the
-// runtime's poller costs more than the read itself. O_NONBLOCK keeps a
-// FIFO put in place of a file from blocking the read.
+// runtime's poller costs more than the read itself. Only a regular file is
+// read: a symlink (which a teammate's commit can carry, pointing at a key
+// or a password file on this machine) is never followed (O_NOFOLLOW), and
+// a FIFO or device put in place of a file is refused without being waited
+// on (O_NONBLOCK, then fstat).
 func readLimited(path string, max int) ([]byte, error) {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
+	const flags = unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NONBLOCK | unix.O_NOFOLLOW
+	fd, err := unix.Open(path, flags, 0)
 	for err == unix.EINTR {
-		fd, err = unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
+		fd, err = unix.Open(path, flags, 0)
+	}
+	if err == unix.ELOOP {
+		return nil, notRegular(path, "a symbolic link")
 	}
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
 	defer unix.Close(fd)
+	var st unix.Stat_t
+	err = unix.Fstat(fd, &st)
+	for err == unix.EINTR {
+		err = unix.Fstat(fd, &st)
+	}
+	if err != nil {
+		return nil, &fs.PathError{Op: "fstat", Path: path, Err: err}
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return nil, notRegular(path, "not a regular file")
+	}
 	buf := make([]byte, 0, 2048)
 	for len(buf) <= max {
 		if len(buf) == cap(buf) {

@@ -4,6 +4,7 @@ package runbook
 
 import (
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -34,8 +35,22 @@ func eventFileSizes(dir string) ([]string, []int64, error) {
 }
 
 // readLimited reads a small file whole, or its first max+1 bytes when it
-// is larger (the caller refuses it then).
+// is larger (the caller refuses it then). Only a regular file is read: a
+// symlink (which a teammate's commit can carry) is never followed, and a
+// FIFO or device is refused before it is opened, which would wait on it.
+// (A file swapped for a symlink between the two calls is the residue the
+// Linux build closes with O_NOFOLLOW.)
 func readLimited(path string, max int) ([]byte, error) {
+	info, err := os.Lstat(path)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case info.Mode()&fs.ModeSymlink != 0:
+		return nil, notRegular(path, "a symbolic link")
+	case !info.Mode().IsRegular():
+		return nil, notRegular(path, "not a regular file")
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err

@@ -10,14 +10,19 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 	"text/template"
 	"time"
+
+	"github.com/incident-cli/incident/internal/regular"
 )
+
+// maxTemplateFile is the largest template file read from a runbook: the
+// built-in ones are a few KiB at most.
+const maxTemplateFile = 256 << 10
 
 //go:embed defaults/*.tmpl
 var defaults embed.FS
@@ -96,7 +101,7 @@ func LoadLazy(dir string, zones []*time.Location) (*Set, error) {
 	}
 	sort.Strings(files)
 	for _, f := range files {
-		b, err := os.ReadFile(f)
+		b, err := regular.ReadFile(f, maxTemplateFile)
 		if err != nil {
 			return nil, err
 		}
