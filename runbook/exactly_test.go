@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -248,7 +249,7 @@ func TestConcurrentRFOAnnouncesOnce(t *testing.T) {
 		_, err := rb.PublishRFO(context.Background(), id, text, RFOOptions{})
 		first <- err
 	}()
-	<-page.entered // the first run is publishing the RFO post, holding the lock
+	await(t, page.entered, "the first run to publish the RFO post") // the first run is publishing the RFO post, holding the lock
 	second := process(t, rb, time.Now())
 	waiting := make(chan struct{})
 	second.Store.lockHook = func() { close(waiting) }
@@ -257,15 +258,15 @@ func TestConcurrentRFOAnnouncesOnce(t *testing.T) {
 		_, err := second.PublishRFO(context.Background(), id, text, RFOOptions{})
 		done <- err
 	}()
-	<-waiting
+	await(t, waiting, "the second run to wait for the lock")
 	page.mu.Lock()
 	page.entered = nil
 	page.mu.Unlock()
 	close(page.gate) // both RFO posts may go through now
-	if err := <-first; err != nil {
+	if err := await(t, first, "the first run to end"); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-done; err != nil {
+	if err := await(t, done, "the second run to end"); err != nil {
 		t.Fatal(err)
 	}
 	rfoPosts := 0
@@ -276,6 +277,24 @@ func TestConcurrentRFOAnnouncesOnce(t *testing.T) {
 	}
 	if rfoPosts != 1 {
 		t.Fatalf("the forum got the RFO's link %d times", rfoPosts)
+	}
+}
+
+// await receives from ch, or fails the test with every goroutine's stack
+// when nothing arrives within a minute: a deadlock guard (the steps it
+// waits for take milliseconds), so that a hang is a failure that shows where
+// each goroutine stood, not a CI run killed at its time limit.
+func await[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(time.Minute):
+		buf := make([]byte, 1<<20)
+		buf = buf[:runtime.Stack(buf, true)]
+		t.Fatalf("waited a minute for %s; the goroutines:\n%s", what, buf)
+		var zero T
+		return zero
 	}
 }
 
