@@ -19,10 +19,11 @@ import (
 // a checkout that restores an older file. It reads the folder and stats
 // each event file; it decodes nothing.
 func (s *Store) Digest(id string) (string, error) {
-	if !validID(id) {
-		return "", fmt.Errorf("%w %q", ErrUnknownIncident, id)
+	dir, err := s.incidentDir(id)
+	if err != nil {
+		return "", err
 	}
-	names, sizes, err := eventFileSizes(filepath.Join(s.Dir, id))
+	names, sizes, err := eventFileSizes(dir)
 	if err != nil {
 		return "", err
 	}
@@ -59,10 +60,10 @@ func (d *digest) sum() string {
 // folder's own FileInfo, taken before its entries were read (a summary
 // computed from this read may be cached under that folder's stamp).
 func (s *Store) loadDigested(id string) (*Incident, string, fs.FileInfo, error) {
-	if !validID(id) {
-		return nil, "", nil, fmt.Errorf("%w %q", ErrUnknownIncident, id)
+	dir, err := s.incidentDir(id)
+	if err != nil {
+		return nil, "", nil, err
 	}
-	dir := filepath.Join(s.Dir, id)
 	f, err := os.Open(dir)
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("%w %q", ErrUnknownIncident, id)

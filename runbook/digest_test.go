@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -149,5 +150,65 @@ func TestEventFileSymlink(t *testing.T) {
 	}
 	if _, err := s.LoadFresh(id); err != nil {
 		t.Errorf("with the link moved out: %v", err)
+	}
+}
+
+// TestIncidentFolderSymlink: an incident folder that is a symbolic link
+// (to a copy of a record, or to any folder of TOML files on this machine)
+// is no incident: it is not listed, and reading it by its name is refused,
+// naming the link, without reading what it points at.
+func TestIncidentFolderSymlink(t *testing.T) {
+	s, id := newStore(t)
+	elsewhere := t.TempDir()
+	src := filepath.Join(s.Dir, id)
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(elsewhere, e.Name()), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link := "2026-11-27-linked"
+	if err := os.Symlink(elsewhere, filepath.Join(s.Dir, link)); err != nil {
+		t.Skipf("no symlinks here: %v", err)
+	}
+	ids, err := s.IDs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(ids, link) {
+		t.Errorf("IDs lists the link: %v", ids)
+	}
+	if s.Exists(link) {
+		t.Error("Exists: true for the link")
+	}
+	reads := map[string]func() error{
+		"Load":      func() error { _, err := s.Load(link); return err },
+		"LoadFresh": func() error { _, err := s.LoadFresh(link); return err },
+		"Digest":    func() error { _, err := s.Digest(link); return err },
+		"loadDigested": func() error {
+			_, _, _, err := s.loadDigested(link)
+			return err
+		},
+		"Append": func() error { return s.Append(link, &Event{Kind: KindNote, Note: "x"}) },
+	}
+	for name, read := range reads {
+		err := read()
+		if err == nil {
+			t.Errorf("%s of the link: no error", name)
+			continue
+		}
+		if name != "Append" && (!strings.Contains(err.Error(), link) || !strings.Contains(err.Error(), "symbolic link")) {
+			t.Errorf("%s of the link: %v; want an error naming it as a symbolic link", name, err)
+		}
+	}
+	if after, _ := os.ReadDir(elsewhere); len(after) != len(entries) {
+		t.Errorf("the folder the link points at now holds %d files, had %d", len(after), len(entries))
 	}
 }

@@ -179,11 +179,37 @@ func Slug(title string) string {
 
 // Exists reports whether an incident folder exists.
 func (s *Store) Exists(id string) bool {
+	_, err := s.incidentDir(id)
+	return err == nil
+}
+
+// Check is Exists with the reason: nil for an incident's folder, an error
+// matching ErrUnknownIncident when there is none, or one naming a folder
+// the store refuses (a symbolic link) and saying what to do.
+func (s *Store) Check(id string) error {
+	_, err := s.incidentDir(id)
+	return err
+}
+
+// incidentDir is the folder of incident id, refused unless it is a folder
+// of its own: a symbolic link in the records (git carries them, so a
+// teammate's commit can add one) would have the store read, fold and
+// publish from whatever folder it points at. IDs lists no link either.
+func (s *Store) incidentDir(id string) (string, error) {
 	if !validID(id) {
-		return false
+		return "", fmt.Errorf("%w %q", ErrUnknownIncident, id)
 	}
-	st, err := os.Stat(filepath.Join(s.Dir, id))
-	return err == nil && st.IsDir()
+	dir := filepath.Join(s.Dir, id)
+	st, err := os.Lstat(dir)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("%w %q", ErrUnknownIncident, id)
+	case st.Mode()&fs.ModeSymlink != 0:
+		return "", fmt.Errorf("%s is a symbolic link, which no incident folder of this tool is: it did not come from incident; move it out of the folder", dir)
+	case !st.IsDir():
+		return "", fmt.Errorf("%w %q", ErrUnknownIncident, id)
+	}
+	return dir, nil
 }
 
 func validID(id string) bool {
@@ -378,13 +404,9 @@ func (s *Store) EventsFresh(id string) ([]Event, error) {
 }
 
 func (s *Store) events(id string, cached bool) ([]Event, error) {
-	if !validID(id) {
-		return nil, fmt.Errorf("%w %q", ErrUnknownIncident, id)
-	}
-	dir := filepath.Join(s.Dir, id)
-	st, err := os.Stat(dir)
-	if err != nil || !st.IsDir() {
-		return nil, fmt.Errorf("%w %q", ErrUnknownIncident, id)
+	dir, err := s.incidentDir(id)
+	if err != nil {
+		return nil, err
 	}
 	names, err := eventNames(dir)
 	if err != nil {

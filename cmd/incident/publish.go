@@ -236,8 +236,10 @@ func (a *app) resolveID(args []string) (string, error) {
 		return "", err
 	}
 	if len(args) > 0 {
-		if !rb.Store.Exists(args[0]) {
+		if err := rb.Store.Check(args[0]); errors.Is(err, runbook.ErrUnknownIncident) {
 			return "", usageErrorf("unknown incident %q; `incident list --all` shows every incident", args[0])
+		} else if err != nil {
+			return "", err
 		}
 		return args[0], nil
 	}

@@ -35,8 +35,10 @@ unless --alone says this machine may act by itself.
 			}
 			var ids []string
 			if len(args) == 1 {
-				if !rb.Store.Exists(args[0]) {
+				if err := rb.Store.Check(args[0]); errors.Is(err, runbook.ErrUnknownIncident) {
 					return usageErrorf("unknown incident %q; `incident list --all` shows every incident", args[0])
+				} else if err != nil {
+					return err
 				}
 				ids = args
 			} else {
