@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/incident-cli/incident/internal/regular"
 )
 
 // eventFileSizes lists the event files of an incident folder, sorted, with
@@ -76,7 +78,7 @@ func readLimited(path string, max int) ([]byte, error) {
 		fd, err = unix.Open(path, flags, 0)
 	}
 	if err == unix.ELOOP {
-		return nil, notRegular(path, "a symbolic link")
+		return nil, notRegular(path, regular.Symlink)
 	}
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
@@ -91,7 +93,7 @@ func readLimited(path string, max int) ([]byte, error) {
 		return nil, &fs.PathError{Op: "fstat", Path: path, Err: err}
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return nil, notRegular(path, "not a regular file")
+		return nil, notRegular(path, regular.Special)
 	}
 	buf := make([]byte, 0, 2048)
 	for len(buf) <= max {

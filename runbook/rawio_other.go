@@ -4,9 +4,10 @@ package runbook
 
 import (
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/incident-cli/incident/internal/regular"
 )
 
 // eventFileSizes lists the event files of an incident folder, sorted, with
@@ -45,11 +46,8 @@ func readLimited(path string, max int) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case info.Mode()&fs.ModeSymlink != 0:
-		return nil, notRegular(path, "a symbolic link")
-	case !info.Mode().IsRegular():
-		return nil, notRegular(path, "not a regular file")
+	if what := regular.Refuse(info); what != "" {
+		return nil, notRegular(path, what)
 	}
 	f, err := os.Open(path)
 	if err != nil {

@@ -4,8 +4,15 @@ package regular
 
 import "os"
 
-// openNoFollow opens path for reading; the Lstat before and the Stat after
-// refuse a link or a special file.
-func openNoFollow(path string) (*os.File, error) {
+// open opens path for reading once Lstat shows a regular file: opening a
+// link would follow it, and opening a FIFO would wait on it.
+func open(path string) (*os.File, error) {
+	info, err := os.Lstat(path)
+	if err != nil {
+		return nil, err
+	}
+	if what := Refuse(info); what != "" {
+		return nil, refused(path, what)
+	}
 	return os.Open(path)
 }

@@ -3,12 +3,18 @@
 package regular
 
 import (
+	"errors"
 	"os"
 	"syscall"
 )
 
-// openNoFollow opens path for reading without following a final symbolic
-// link (ELOOP then) and without waiting on a FIFO.
-func openNoFollow(path string) (*os.File, error) {
-	return os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+// open opens path for reading without following a final symbolic link
+// (the kernel answers ELOOP) and without waiting on a FIFO (O_NONBLOCK);
+// ReadFile refuses a special file from its Stat.
+func open(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if errors.Is(err, syscall.ELOOP) {
+		return nil, refused(path, Symlink)
+	}
+	return f, err
 }

@@ -10,32 +10,43 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 )
 
+// What Refuse says of a file that is not a regular one.
+const (
+	Symlink = "a symbolic link"
+	Special = "not a regular file" // a FIFO, device, socket or folder
+)
+
+// Refuse says what is wrong with a file a runbook supplies, Symlink or
+// Special, or "" for a regular file. info is the file's own (Lstat, or the
+// Stat of a file opened without following a link).
+func Refuse(info fs.FileInfo) string {
+	switch {
+	case info.Mode()&fs.ModeSymlink != 0:
+		return Symlink
+	case !info.Mode().IsRegular():
+		return Special
+	}
+	return ""
+}
+
 // ReadFile reads path when it is a regular file of at most max bytes. A
-// symbolic link is never followed; a FIFO, device or folder is refused
-// before it is opened; a larger file is refused. Errors name the file and
-// what to do; a missing file is fs.ErrNotExist, as from os.ReadFile.
+// symbolic link is never followed and a FIFO never waited on (see open);
+// a link, a special file or a larger file is refused. Errors name the file
+// and what to do; a missing file is fs.ErrNotExist, as from os.ReadFile.
 func ReadFile(path string, max int64) ([]byte, error) {
-	info, err := os.Lstat(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := check(path, info); err != nil {
-		return nil, err
-	}
-	f, err := openNoFollow(path)
+	f, err := open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	// The file may have been swapped since Lstat: check what was opened.
-	if info, err = f.Stat(); err != nil {
+	info, err := f.Stat()
+	if err != nil {
 		return nil, err
 	}
-	if err := check(path, info); err != nil {
-		return nil, err
+	if what := Refuse(info); what != "" {
+		return nil, refused(path, what)
 	}
 	b, err := io.ReadAll(io.LimitReader(f, max+1))
 	if err != nil {
@@ -47,12 +58,9 @@ func ReadFile(path string, max int64) ([]byte, error) {
 	return b, nil
 }
 
-func check(path string, info fs.FileInfo) error {
-	switch {
-	case info.Mode()&fs.ModeSymlink != 0:
+func refused(path, what string) error {
+	if what == Symlink {
 		return fmt.Errorf("%s is a symbolic link, which incident does not follow in a runbook (a link in a shared runbook could publish any file on this machine): put a copy of the file in its place", path)
-	case !info.Mode().IsRegular():
-		return fmt.Errorf("%s is not a regular file: put a file there, or move it out of the folder", path)
 	}
-	return nil
+	return fmt.Errorf("%s is %s: put a file there, or move it out of the folder", path, what)
 }
